@@ -1,0 +1,45 @@
+"""The FastAPI application: one factory that wires settings, database, clock and every capability's routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from teleplex import __version__
+from teleplex.audit.api import router as audit_router
+from teleplex.auth.api import router as auth_router
+from teleplex.center.api import router as center_router
+from teleplex.core.clock import Clock, SystemClock
+from teleplex.core.db import Database
+from teleplex.core.http import RequestContextMiddleware, install_error_handlers
+from teleplex.core.settings import Settings
+from teleplex.ops.api import router as ops_router
+
+DESCRIPTION = """Teleplex is a multichannel contact center on Asterisk.
+
+Authenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`; integrations use an
+API key the same way. Every error has the shape `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(settings: Settings, clock: Clock | None = None, db: Database | None = None) -> FastAPI:
+    """Build the application; tests pass their own clock and database."""
+    database = db or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if db is None:
+            await database.dispose()
+
+    app = FastAPI(title="Teleplex", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.db = database
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    for router in (ops_router, auth_router, center_router, audit_router):
+        app.include_router(router)
+    return app

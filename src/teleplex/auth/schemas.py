@@ -1,0 +1,102 @@
+"""Request and response bodies of the auth API; also the audit log's picture of users and keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from teleplex.auth.passwords import MIN_LENGTH
+from teleplex.auth.roles import Role
+from teleplex.core.schemas import ApiInput, ApiOutput, Id, Name
+
+Username = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+]
+Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=256)]
+Language = Annotated[str, StringConstraints(pattern=r"^(en|es)$")]
+Roles = Annotated[list[Role], Field(min_length=1, max_length=3)]
+
+
+def _unique_roles(roles: list[Role] | None) -> list[Role] | None:
+    return None if roles is None else sorted(set(roles))
+
+
+class TokenRequest(ApiInput):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class TokenOut(ApiOutput):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class UserCreate(ApiInput):
+    username: Username
+    password: Password
+    roles: Roles
+    display_name: Name | None = None
+    enabled: bool = True
+    language: Language = "en"
+    supervised_queue_ids: Annotated[list[Id], Field(max_length=500)] = []
+
+    _roles = field_validator("roles")(_unique_roles)
+
+
+class UserUpdate(ApiInput):
+    roles: Roles | None = None
+    display_name: Name | None = None
+    enabled: bool | None = None
+    language: Language | None = None
+    supervised_queue_ids: Annotated[list[Id], Field(max_length=500)] | None = None
+    password: Password | None = None
+
+    _roles = field_validator("roles")(_unique_roles)
+
+
+class PasswordChange(ApiInput):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class UserOut(ApiOutput):
+    id: int
+    username: str
+    display_name: str | None
+    roles: list[Role]
+    enabled: bool
+    language: str
+    supervised_queue_ids: list[int]
+    created_at: datetime
+    updated_at: datetime
+
+
+class MeOut(UserOut):
+    permissions: list[str]
+    agent_id: int | None
+
+
+class ApiKeyCreate(ApiInput):
+    name: Name
+    roles: Roles
+    queue_ids: Annotated[list[Id], Field(max_length=500)] = []
+
+    _roles = field_validator("roles")(_unique_roles)
+
+
+class ApiKeyOut(ApiOutput):
+    id: int
+    name: str
+    prefix: str
+    roles: list[Role]
+    queue_ids: list[int]
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="the key itself; shown only this once")

@@ -1,0 +1,217 @@
+"""The `teleplex` command: the map of the product. Each command loads settings, then calls a service."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from teleplex import __version__
+from teleplex.audit.service import SYSTEM
+from teleplex.auth import service as auth_service
+from teleplex.auth.models import User
+from teleplex.auth.roles import Role
+from teleplex.auth.schemas import ApiKeyCreate, UserCreate, UserUpdate
+from teleplex.core.clock import SystemClock
+from teleplex.core.db import Database
+from teleplex.core.errors import TeleplexError
+from teleplex.core.migrate import schema_status, upgrade
+from teleplex.core.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Teleplex: a multichannel contact center on Asterisk (voice, WhatsApp, Telegram, SMS, web chat).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+user_app = typer.Typer(help="Manage users from the command line (for the first administrator, or recovery).")
+apikey_app = typer.Typer(help="Manage API keys for integrations.")
+app.add_typer(user_app, name="user")
+app.add_typer(apikey_app, name="apikey")
+
+_state: dict[str, Any] = {}
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"teleplex: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    if "settings" not in _state:
+        try:
+            _state["settings"] = load_settings(_state.get("config"))
+        except SettingsError as exc:
+            fail(str(exc), 2)
+    return _state["settings"]
+
+
+def run_db(action: Callable[[Database], Awaitable[T]]) -> T:
+    """Run one database action with clear messages for the failures an operator can fix."""
+
+    async def go() -> T:
+        db = Database(settings().database_url)
+        try:
+            return await action(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(go())
+    except TeleplexError as exc:
+        fail(exc.message)
+    except (OSError, ConnectionError) as exc:
+        fail(f"cannot reach the database ({settings().database_url.split('@')[-1]}): {exc}")
+    raise AssertionError("unreachable")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"teleplex {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    config: Annotated[Path | None, typer.Option("--config", help="a TOML settings file")] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    """Settings come from TELEPLEX_* environment variables, then the --config file, then defaults."""
+    _state["config"] = config
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database to this version's schema."""
+
+    async def go(db: Database) -> str:
+        status = await schema_status(db.engine)
+        if status.newer_than_code:
+            raise TeleplexError(f"the database is at revision {status.current}, newer than this Teleplex")
+        await upgrade(db.engine)
+        return (await schema_status(db.engine)).head
+
+    head = run_db(go)
+    typer.echo(f"database is at revision {head}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on (TELEPLEX_HTTP_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on (TELEPLEX_HTTP_PORT)")] = None,
+) -> None:
+    """Run the contact center: the API (and, as they land, the engine and web UI)."""
+    import uvicorn
+
+    from teleplex.app import create_app
+    from teleplex.core.logging import configure_logging
+
+    cfg = settings()
+    configure_logging(cfg.log_level, cfg.log_json)
+
+    async def prepare(db: Database) -> str | None:
+        status = await schema_status(db.engine)
+        if status.newer_than_code:
+            raise TeleplexError(
+                f"the database is at revision {status.current}, newer than this Teleplex ({__version__}); "
+                "refusing to run: upgrade Teleplex"
+            )
+        if not status.up_to_date:
+            raise TeleplexError("the database schema is not up to date: run `teleplex migrate` first")
+        async with db.session() as session:
+            admin_password = cfg.admin_password.get_secret_value() if cfg.admin_password else None
+            return await auth_service.create_first_admin(session, SystemClock(), admin_password)
+
+    created = run_db(prepare)
+    if created is not None:
+        shown = "(from TELEPLEX_ADMIN_PASSWORD)" if cfg.admin_password else created
+        typer.echo(f"Created the administrator: username 'admin', password {shown}", err=True)
+    h, p = host or cfg.http_host, port or cfg.http_port
+    typer.echo(f"Teleplex {__version__} serving on http://{h}:{p} (API docs at /docs)", err=True)
+    uvicorn.run(create_app(cfg), host=h, port=p, log_config=None, proxy_headers=False)
+
+
+def _password(given: str | None) -> str:
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\n")
+        if line:
+            return line
+        fail("no password given: use --password or type it on standard input")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        fail("the passwords differ")
+    return first
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[list[Role], typer.Option("--role", help="admin, supervisor or agent; repeat for several")],
+    password: Annotated[str | None, typer.Option(help="default: asked for, or read from standard input")] = None,
+) -> None:
+    """Create a user with one or more roles."""
+    try:
+        data = UserCreate(username=username, password=_password(password), roles=role)
+    except ValueError as exc:
+        fail(str(exc).splitlines()[0] + ": " + "; ".join(e["msg"] for e in exc.errors()))  # type: ignore[attr-defined]
+
+    async def go(db: Database) -> int:
+        async with db.session() as session:
+            return (await auth_service.create_user(session, SystemClock(), SYSTEM, data)).id
+
+    user_id = run_db(go)
+    typer.echo(f"created user {username} (id {user_id}) with roles {', '.join(sorted(role))}")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    username: str,
+    password: Annotated[str | None, typer.Option(help="default: asked for, or read from standard input")] = None,
+) -> None:
+    """Set a user's password; every session of theirs ends."""
+    try:
+        change = UserUpdate(password=_password(password))
+    except ValueError as exc:
+        fail("; ".join(e["msg"] for e in exc.errors()))  # type: ignore[attr-defined]
+
+    async def go(db: Database) -> None:
+        from sqlalchemy import select
+
+        async with db.session() as session:
+            user = (await session.execute(select(User).where(User.username == username))).scalar()
+            if user is None:
+                raise TeleplexError(f"no user named '{username}'")
+            await auth_service.update_user(session, SystemClock(), SYSTEM, user.id, change)
+
+    run_db(go)
+    typer.echo(f"password of {username} changed; their sessions were ended")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: str,
+    role: Annotated[list[Role], typer.Option("--role", help="admin, supervisor or agent; repeat for several")],
+    queue: Annotated[list[int], typer.Option("--queue", help="a queue id a supervisor key may act on")] = [],  # noqa: B006
+) -> None:
+    """Create an API key; it is printed once and only its hash is kept."""
+    try:
+        data = ApiKeyCreate(name=name, roles=role, queue_ids=queue)
+    except ValueError as exc:
+        fail("; ".join(e["msg"] for e in exc.errors()))  # type: ignore[attr-defined]
+
+    async def go(db: Database) -> str:
+        async with db.session() as session:
+            raw, _ = await auth_service.create_api_key(session, SystemClock(), SYSTEM, data)
+            return raw
+
+    typer.echo(run_db(go))

@@ -1,0 +1,91 @@
+"""Settings from TELEPLEX_* environment variables and an optional TOML file, validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/teleplex.db"
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message names each bad setting so an operator can fix it."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Environment wins over the TOML file, which wins over defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="TELEPLEX_", extra="forbid", validate_default=True)
+    toml_file: ClassVar[Path | None] = None
+
+    database_url: str = DEFAULT_DATABASE_URL
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=1, le=65535)
+    admin_password: SecretStr | None = None
+    var_dir: Path = Path("var")
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_json: bool | None = None  # None: JSON when stderr is not a terminal
+    token_ttl_seconds: int = Field(12 * 3600, ge=60, le=30 * 24 * 3600)
+    cookie_secure: bool = True
+    login_free_failures: int = Field(3, ge=1, le=100)
+    login_max_delay_seconds: int = Field(60, ge=1, le=3600)
+    login_lockout_failures: int = Field(10, ge=2, le=1000)
+    login_lockout_seconds: int = Field(900, ge=1, le=86400)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """Accept the URLs people paste (postgresql://, sqlite:///) and pick the async driver for them."""
+        if url.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+        if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite:///")):
+            return url
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls.toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_file))
+        return tuple(sources)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate settings, turning pydantic's report into one readable message per bad setting."""
+    if config_file is not None and not config_file.is_file():
+        raise SettingsError(f"config file {config_file} does not exist")
+    Settings.toml_file = config_file
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            where = f"TELEPLEX_{name.upper()}" if err["type"] != "extra_forbidden" else name
+            lines.append(f"invalid setting {where}: {err['msg']}")
+        raise SettingsError("\n".join(lines)) from None
+    except Exception as exc:  # a TOML syntax error, for one
+        raise SettingsError(f"cannot read settings: {exc}") from None
+    finally:
+        Settings.toml_file = None

@@ -1,0 +1,31 @@
+"""Every table, imported in one place so migrations and tests see the whole schema."""
+
+from teleplex.audit.models import AuditEntry
+from teleplex.auth.models import ApiKey, AuthToken, LoginFailure, SupervisorQueue, User
+from teleplex.center.models import (
+    Agent,
+    AgentQueue,
+    BusinessHours,
+    Disposition,
+    PauseReason,
+    Queue,
+    QueueDisposition,
+)
+from teleplex.core.db import Base
+
+__all__ = [
+    "Agent",
+    "AgentQueue",
+    "ApiKey",
+    "AuditEntry",
+    "AuthToken",
+    "Base",
+    "BusinessHours",
+    "Disposition",
+    "LoginFailure",
+    "PauseReason",
+    "Queue",
+    "QueueDisposition",
+    "SupervisorQueue",
+    "User",
+]
