@@ -254,7 +254,7 @@ async def update_user(session: AsyncSession, clock: Clock, actor: Actor, user_id
         await revoke_user_tokens(session, clock, user.id)
     after = user_snapshot(user)
     if password is not None:
-        after["password"] = "changed"
+        after["password_changed"] = True
     await audit.record(session, clock, actor, "update", "user", user.id, before, after)
     return user
 

@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres setup clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+run: setup
+	$(BIN)/teleplex migrate
+	$(BIN)/teleplex serve
+
+# The whole suite on the embedded SQLite database, then every database test again on PostgreSQL.
+test: setup
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: setup
+	env -u TELEPLEX_DATABASE_URL $(BIN)/pytest -q
+
+test-postgres: setup
+	TELEPLEX_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m db
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,141 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL when TELEPLEX_DATABASE_URL says so),
+a fake clock, the app, and an API client that logs in as any role."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import delete, text
+
+from teleplex.app import create_app
+from teleplex.auth import passwords
+from teleplex.core.clock import FakeClock
+from teleplex.core.db import Database
+from teleplex.core.migrate import upgrade
+from teleplex.core.settings import Settings
+from teleplex.models import Base
+
+IN_CI = bool(os.environ.get("CI"))
+
+# The same argon2 code with cheap parameters: the suite creates hundreds of users.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+passwords._DUMMY = passwords._hasher.hash("teleplex-dummy-password")
+
+
+def database_url() -> str:
+    given = os.environ.get("TELEPLEX_DATABASE_URL")
+    if given:
+        return Settings(database_url=given).database_url
+    folder = Path(tempfile.mkdtemp(prefix="teleplex-test-"))
+    return f"sqlite+aiosqlite:///{folder}/test.db"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses the database is marked `db`, so `pytest -m db` reruns exactly those on PostgreSQL."""
+    for item in items:
+        if "database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+async def _reset_schema(db: Database) -> None:
+    if db.engine.dialect.name == "postgresql":
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(db.engine)
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[Database]:
+    db = Database(database_url())
+    try:
+        async with asyncio.timeout(10):
+            await _reset_schema(db)
+    except (OSError, TimeoutError, ConnectionError) as exc:
+        await db.dispose()
+        if IN_CI:
+            raise
+        pytest.skip(f"no postgres reachable at {db.url.split('@')[-1]}: {exc}")
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def clean_database(database: Database) -> AsyncIterator[Database]:
+    """Each test starts from empty tables (cheaper than migrating again)."""
+    yield database
+    async with database.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(delete(table))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(clean_database: Database) -> Settings:
+    return Settings(database_url=clean_database.url, cookie_secure=False)
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: FakeClock, clean_database: Database) -> AsyncIterator[Api]:
+    app = create_app(settings, clock=clock, db=clean_database)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://teleplex.test") as client:
+        client_api = Api(client)
+        await client_api.bootstrap_admin(clean_database, clock)
+        yield client_api
+
+
+class Api:
+    """A thin helper over the HTTP client: log in as someone, then call the API as them."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.admin: dict[str, str] = {}
+
+    async def bootstrap_admin(self, db: Database, clock: FakeClock) -> None:
+        from teleplex.auth.service import create_first_admin
+
+        async with db.session() as session:
+            await create_first_admin(session, clock, "admin-password")
+        self.admin = await self.login("admin", "admin-password")
+
+    async def login(self, username: str, password: str) -> dict[str, str]:
+        r = await self.client.post("/api/v1/auth/token", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    async def user(self, username: str, *roles: str, **extra: Any) -> dict[str, str]:
+        """Create a user with these roles and return headers to act as them."""
+        body = {"username": username, "password": "password-123", "roles": list(roles), **extra}
+        r = await self.client.post("/api/v1/users", json=body, headers=self.admin)
+        assert r.status_code == 201, r.text
+        return await self.login(username, "password-123")
+
+    async def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = await self.client.post(f"/api/v1/{path}", json=body, headers=self.admin)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    async def get(self, path: str, headers: dict[str, str] | None = None, **params: Any) -> httpx.Response:
+        return await self.client.get(f"/api/v1/{path}", headers=headers or self.admin, params=params)
+
+    async def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.client.post(f"/api/v1/{path}", json=body, headers=headers or self.admin)
+
+    async def patch(self, path: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.client.patch(f"/api/v1/{path}", json=body, headers=headers or self.admin)
+
+    async def delete(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.client.delete(f"/api/v1/{path}", headers=headers or self.admin)
