@@ -22,6 +22,7 @@ from teleplex.core.db import Database
 from teleplex.core.errors import TeleplexError
 from teleplex.core.migrate import schema_status, upgrade
 from teleplex.core.settings import Settings, SettingsError, load_settings
+from teleplex.voice.cli import asterisk_app
 
 T = TypeVar("T")
 
@@ -34,6 +35,7 @@ user_app = typer.Typer(help="Manage users from the command line (for the first a
 apikey_app = typer.Typer(help="Manage API keys for integrations.")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(asterisk_app, name="asterisk")
 
 _state: dict[str, Any] = {}
 
