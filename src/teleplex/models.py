@@ -9,13 +9,21 @@ from teleplex.center.models import (
     Disposition,
     PauseReason,
     Queue,
+    QueueDid,
     QueueDisposition,
 )
+from teleplex.contacts.models import Contact, ContactIdentity
+from teleplex.interactions.models import AgentStateChange, Interaction, InteractionEvent
 from teleplex.core.db import Base
 
 __all__ = [
     "Agent",
     "AgentQueue",
+    "AgentStateChange",
+    "Contact",
+    "ContactIdentity",
+    "Interaction",
+    "InteractionEvent",
     "ApiKey",
     "AuditEntry",
     "AuthToken",
@@ -25,6 +33,7 @@ __all__ = [
     "LoginFailure",
     "PauseReason",
     "Queue",
+    "QueueDid",
     "QueueDisposition",
     "SupervisorQueue",
     "User",

@@ -188,3 +188,24 @@ async def test_only_admins_change_queues(api, role):
     assert (await api.post("queues", {"name": "x"}, headers)).status_code == 403
     assert (await api.patch(f"queues/{q['id']}", {"priority": 1}, headers)).status_code == 403
     assert (await api.delete(f"queues/{q['id']}", headers)).status_code == 403
+
+
+async def test_dialed_numbers_lead_to_one_queue_only(api):
+    sales = await api.create("queues", {"name": "sales", "dids": ["5551000", "+593451000", "5551000"]})
+    assert sales["dids"] == ["+593451000", "5551000"]
+    r = await api.post("queues", {"name": "support", "dids": ["5551000"]})
+    assert r.status_code == 409 and "5551000" in r.json()["error"]["message"]
+    support = await api.create("queues", {"name": "support", "dids": ["5552000"]})
+    assert (await api.patch(f"queues/{support['id']}", {"dids": ["5551000"]})).status_code == 409
+    r = await api.patch(f"queues/{sales['id']}", {"dids": ["5551000"]})
+    assert r.status_code == 200 and r.json()["dids"] == ["5551000"]
+    assert (await api.post("queues", {"name": "x", "dids": ["call-me"]})).status_code == 422
+
+
+async def test_closed_treatment_is_hangup_with_message_or_voicemail(api):
+    q = await api.create("queues", {"name": "sales", "closed_treatment": {"kind": "hangup", "message": "closed"}})
+    assert q["closed_treatment"] == {"kind": "hangup", "message": "closed"}
+    r = await api.patch(f"queues/{q['id']}", {"closed_treatment": {"kind": "voicemail", "mailbox": "100"}})
+    assert r.json()["closed_treatment"] == {"kind": "voicemail", "mailbox": "100"}
+    r = await api.patch(f"queues/{q['id']}", {"closed_treatment": {"kind": "queue", "queue_id": 1}})
+    assert r.status_code == 422

@@ -69,6 +69,11 @@ class Queue(Timestamps, Base):
     business_hours_id: Mapped[int | None] = mapped_column(
         ForeignKey("business_hours.id", ondelete="RESTRICT"), index=True
     )
+    closed_treatment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"kind": "hangup"|"voicemail", ...}
+
+    did_links: Mapped[list[QueueDid]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="QueueDid.did"
+    )
 
     disposition_links: Mapped[list[QueueDisposition]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="QueueDisposition.disposition_id"
@@ -77,6 +82,19 @@ class Queue(Timestamps, Base):
     @property
     def disposition_ids(self) -> list[int]:
         return [d.disposition_id for d in self.disposition_links]
+
+    @property
+    def dids(self) -> list[str]:
+        return [d.did for d in self.did_links]
+
+
+class QueueDid(Base):
+    """A dialed number that leads into a queue; each number leads to one queue only."""
+
+    __tablename__ = "queue_dids"
+
+    did: Mapped[str] = mapped_column(String(40), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), index=True)
 
 
 class QueueDisposition(Base):

@@ -84,6 +84,10 @@ Overflow = Annotated[
 ]
 
 
+ClosedTreatment = Annotated[OverflowHangup | OverflowVoicemail, Field(discriminator="kind")]
+Did = Annotated[str, StringConstraints(pattern=r"^\+?[0-9*#]{1,40}$")]
+
+
 class Announcements(ApiInput):
     greeting: SoundName | None = None
     periodic_interval_seconds: Annotated[int, Field(ge=0, le=3600)] = 0  # 0: no periodic announcement
@@ -110,12 +114,19 @@ class QueueFields(ApiInput):
     moh_class: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "default"
     announcements: Announcements = Announcements()
     business_hours_id: Id | None = None
+    closed_treatment: ClosedTreatment | None = None
     disposition_ids: Annotated[list[Id], Field(max_length=200)] = []
+    dids: Annotated[list[Did], Field(max_length=100)] = []
 
     @field_validator("channels")
     @classmethod
     def _distinct(cls, v: list[ChannelKind]) -> list[ChannelKind]:
         return sorted(set(v))
+
+    @field_validator("dids")
+    @classmethod
+    def _distinct_dids(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else sorted(set(v))
 
 
 class QueueCreate(QueueFields):
@@ -143,6 +154,7 @@ class QueueUpdate(QueueFields):
     moh_class: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None  # type: ignore[assignment]
     announcements: Announcements | None = None  # type: ignore[assignment]
     disposition_ids: Annotated[list[Id], Field(max_length=200)] | None = None  # type: ignore[assignment]
+    dids: Annotated[list[Did], Field(max_length=100)] | None = None  # type: ignore[assignment]
 
     @field_validator("channels")
     @classmethod
@@ -167,7 +179,9 @@ class QueueOut(ApiOutput):
     moh_class: str
     announcements: dict
     business_hours_id: int | None
+    closed_treatment: dict | None
     disposition_ids: list[int]
+    dids: list[str]
     created_at: datetime
     updated_at: datetime
 

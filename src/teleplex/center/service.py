@@ -21,6 +21,7 @@ from teleplex.center.models import (
     Disposition,
     PauseReason,
     Queue,
+    QueueDid,
     QueueDisposition,
 )
 from teleplex.center.schemas import (
@@ -55,7 +56,7 @@ class Kind:
 
 QUEUE = Kind(
     Queue, QueueOut, "queue", "queue", "name", "queues",
-    frozenset({"description", "max_wait_seconds", "overflow", "business_hours_id"}),
+    frozenset({"description", "max_wait_seconds", "overflow", "business_hours_id", "closed_treatment"}),
 )  # fmt: skip
 AGENT = Kind(Agent, AgentOut, "agent", "agent", "number", "agents", frozenset({"device"}))
 PAUSE_REASON = Kind(
@@ -201,28 +202,41 @@ async def _check_queue_refs(session: AsyncSession, values: dict[str, Any], queue
             )
 
 
-def _queue_values(data: BaseModel, exclude_unset: bool) -> tuple[dict[str, Any], list[int] | None]:
+async def _queue_values(
+    session: AsyncSession, data: BaseModel, queue_id: int | None, exclude_unset: bool
+) -> dict[str, Any]:
+    """Validate references and turn the id lists into link rows."""
     values = data.model_dump(mode="json", exclude_unset=exclude_unset)
     dispositions = values.pop("disposition_ids", None)
-    return values, dispositions
+    dids = values.pop("dids", None)
+    await _check_queue_refs(session, {**values, "disposition_ids": dispositions}, queue_id)
+    if dispositions is not None:
+        values["disposition_links"] = [QueueDisposition(disposition_id=d) for d in sorted(set(dispositions))]
+    if dids is not None:
+        taken = select(QueueDid).where(QueueDid.did.in_(dids))
+        if queue_id is not None:
+            taken = taken.where(QueueDid.queue_id != queue_id)
+        clash = (await session.execute(taken)).scalars().first()
+        if clash is not None:
+            raise Conflict(
+                f"dids: number {clash.did} already leads to queue {clash.queue_id}",
+                {"field": "dids", "did": clash.did, "queue_id": clash.queue_id},
+            )
+        values["did_links"] = [QueueDid(did=d) for d in dids]
+    return values
 
 
 async def create_queue(session: AsyncSession, clock: Clock, actor: Actor, data: QueueCreate) -> Queue:
-    values, dispositions = _queue_values(data, exclude_unset=False)
-    await _check_queue_refs(session, {**values, "disposition_ids": dispositions}, None)
-    values["disposition_links"] = [QueueDisposition(disposition_id=d) for d in sorted(set(dispositions or []))]
+    values = await _queue_values(session, data, None, exclude_unset=False)
     return await create(session, clock, actor, QUEUE, values)
 
 
 async def update_queue(session: AsyncSession, clock: Clock, actor: Actor, queue: Queue, data: QueueUpdate) -> Queue:
-    values, dispositions = _queue_values(data, exclude_unset=True)
-    await _check_queue_refs(session, {**values, "disposition_ids": dispositions}, queue.id)
+    values = await _queue_values(session, data, queue.id, exclude_unset=True)
     max_wait = values.get("max_wait_seconds", queue.max_wait_seconds)
     overflow = values.get("overflow", queue.overflow)
     if (max_wait is None) != (overflow is None):
         raise InvalidInput("max_wait_seconds and overflow go together: set both or neither", {"field": "overflow"})
-    if dispositions is not None:
-        values["disposition_links"] = [QueueDisposition(disposition_id=d) for d in sorted(set(dispositions))]
     return await update(session, clock, actor, QUEUE, queue, values)
 
 
