@@ -13,6 +13,11 @@ from teleplex.auth.api import router as auth_router
 from teleplex.center.api import router as center_router
 from teleplex.core.clock import Clock, SystemClock
 from teleplex.core.db import Database
+from teleplex.core.events import EventBus
+from teleplex.engine.api import router as engine_router
+from teleplex.engine.engine import Engine
+from teleplex.interactions.api import router as interactions_router
+from teleplex.voice.calls import VoiceChannel
 from teleplex.core.http import RequestContextMiddleware, install_error_handlers
 from teleplex.core.settings import Settings
 from teleplex.ops.api import router as ops_router
@@ -28,18 +33,32 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
     """Build the application; tests pass their own clock and database."""
     database = db or Database(settings.database_url)
 
+    bus = EventBus()
+    engine = Engine(database, clock or SystemClock(), bus)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if db is None:
-            await database.dispose()
+        voice = VoiceChannel(engine, settings) if settings.ari_url else None
+        await engine.start()
+        if voice is not None:
+            await voice.start()
+        try:
+            yield
+        finally:
+            await engine.stop()
+            if voice is not None:
+                await voice.close()
+            if db is None:
+                await database.dispose()
 
     app = FastAPI(title="Teleplex", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.clock = clock or SystemClock()
+    app.state.clock = engine.clock
     app.state.db = database
+    app.state.bus = bus
+    app.state.engine = engine
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
-    for router in (ops_router, auth_router, center_router, audit_router):
+    for router in (ops_router, auth_router, center_router, audit_router, engine_router, interactions_router):
         app.include_router(router)
     return app

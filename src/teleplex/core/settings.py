@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     login_max_delay_seconds: int = Field(60, ge=1, le=3600)
     login_lockout_failures: int = Field(10, ge=2, le=1000)
     login_lockout_seconds: int = Field(900, ge=1, le=86400)
+    ari_url: str | None = Field(None, pattern=r"^https?://[^\s]+$")  # unset: no voice engine
+    ari_user: str = "teleplex"
+    ari_password: SecretStr = SecretStr("")
+    ari_app: str = Field("teleplex", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    phone_region: str = Field("US", pattern=r"^[A-Z]{2}$")  # for numbers dialled without a country code
+    recordings_dir: Path | None = None  # where Asterisk writes recordings; default: Asterisk's own
 
     @field_validator("database_url")
     @classmethod

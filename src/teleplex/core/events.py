@@ -1,0 +1,68 @@
+"""The in-process event bus: services publish after they commit; streams and webhooks subscribe.
+
+Each subscriber gets its own bounded queue, so one slow WebSocket never holds up the engine: when its queue
+is full the subscriber is marked `lagged` and must resynchronise (streams send a fresh snapshot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+_seq = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened, shaped like the REST output of the thing it is about."""
+
+    type: str  # "agent.state", "interaction.updated", "queue.stats", ...
+    at: datetime
+    data: dict[str, Any]
+    queue_id: int | None = None  # for scoping supervisors' streams
+    agent_id: int | None = None
+    seq: int = field(default_factory=lambda: next(_seq))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "seq": self.seq, "at": self.at.isoformat(), "data": self.data}
+
+
+class Subscription:
+    def __init__(self, bus: EventBus, accept: Callable[[Event], bool], size: int) -> None:
+        self._bus = bus
+        self._accept = accept
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=size)
+        self.lagged = False
+
+    def offer(self, event: Event) -> None:
+        if not self._accept(event):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.lagged = True
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            yield await self.queue.get()
+
+    def close(self) -> None:
+        self._bus._subs.discard(self)
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subs: set[Subscription] = set()
+
+    def publish(self, event: Event) -> None:
+        for sub in list(self._subs):
+            sub.offer(event)
+
+    def subscribe(self, accept: Callable[[Event], bool] = lambda _: True, size: int = 1000) -> Subscription:
+        sub = Subscription(self, accept, size)
+        self._subs.add(sub)
+        return sub

@@ -1,0 +1,198 @@
+"""The engine: the one loop that feeds facts to the router and turns its decisions into I/O.
+
+Everything that changes routing state goes through `serial()`, so the pure router sees one fact at a time
+in a well-defined order, whether it came from Asterisk, an agent's click or a timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from teleplex.center.models import Agent, PauseReason, Queue
+from teleplex.core.clock import Clock
+from teleplex.core.db import Database
+from teleplex.core.events import Event, EventBus
+from teleplex.core.logging import get_logger
+from teleplex.engine.specs import agent_spec, queue_spec
+from teleplex.interactions import service as interactions
+from teleplex.interactions.models import Interaction
+from teleplex.routing import (
+    AgentStateChanged,
+    Decision,
+    Offer,
+    OfferRescinded,
+    OfferTimedOut,
+    Overflow,
+    PauseExceeded,
+    Router,
+    WrapUpEnded,
+)
+
+log = get_logger("teleplex.engine")
+
+
+class ChannelHandler(Protocol):
+    """What a channel (voice, chat) does with the router's decisions about its items."""
+
+    async def offer(self, decision: Offer) -> None: ...
+    async def offer_withdrawn(self, item_id: str, agent_id: str, reason: str) -> None: ...
+    async def overflow(self, decision: Overflow) -> None: ...
+
+
+class Engine:
+    def __init__(self, db: Database, clock: Clock, bus: EventBus) -> None:
+        self.db = db
+        self.clock = clock
+        self.bus = bus
+        self.router = Router(clock)
+        self.handlers: dict[str, ChannelHandler] = {}
+        self.item_channel: dict[str, str] = {}  # router item id -> channel kind
+        self.devices: dict[str, str | None] = {}  # logged-in agent id -> the device to ring
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.started = False
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self.db.session() as session:
+            for queue in (await session.execute(select(Queue))).scalars():
+                self.router.configure_queue(queue_spec(queue))
+        self._tasks.append(asyncio.create_task(self._timers(), name="engine-timers"))
+        self.started = True
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: PERF203 - shutting down, nothing to report
+                pass
+        self._tasks.clear()
+        self.started = False
+
+    def spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.append(task)
+        return task
+
+    # --- serial access to the router -------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def serial(self) -> AsyncIterator[None]:
+        """Hold the engine: one fact and the application of its decisions at a time."""
+        async with self._lock:
+            yield
+        self._wake.set()
+
+    async def decide(self, fact: Callable[[], list[Decision]]) -> list[Decision]:
+        """Give the router one fact and apply what it decides; call inside `serial()`."""
+        assert self._lock.locked(), "decide() outside serial()"
+        decisions = fact()
+        await self.apply(decisions)
+        return decisions
+
+    async def apply(self, decisions: list[Decision]) -> None:
+        for d in decisions:
+            try:
+                await self._apply_one(d)
+            except Exception:  # one failed decision must not stop the others; the log says which
+                log.exception("applying a routing decision failed", decision=repr(d))
+
+    async def _apply_one(self, d: Decision) -> None:
+        match d:
+            case Offer():
+                await self.handlers[d.channel].offer(d)
+            case OfferTimedOut():
+                await self._handler_of(d.item_id).offer_withdrawn(d.item_id, d.agent_id, "no_answer")
+            case OfferRescinded():
+                await self._handler_of(d.item_id).offer_withdrawn(d.item_id, d.agent_id, d.reason)
+            case Overflow():
+                await self._handler_of(d.item_id).overflow(d)
+            case AgentStateChanged():
+                await self._agent_state_changed(d)
+            case WrapUpEnded():
+                await self._wrapup_ended(d)
+            case PauseExceeded():
+                self.publish("agent.pause_exceeded", d.at, agent_id=int(d.agent_id),
+                             data={"agent_id": int(d.agent_id), "reason": d.reason, "limit_s": d.limit_s})  # fmt: skip
+
+    def _handler_of(self, item_id: str) -> ChannelHandler:
+        return self.handlers[self.item_channel[item_id]]
+
+    async def _agent_state_changed(self, d: AgentStateChanged) -> None:
+        async with self.db.session() as session:
+            await interactions.agent_state(
+                session, int(d.agent_id), d.at, str(d.new), d.pause_reason or (d.reason if d.new == "paused" else None)
+            )
+        self.publish(
+            "agent.state",
+            d.at,
+            agent_id=int(d.agent_id),
+            data={"agent_id": int(d.agent_id), "state": str(d.new), "previous": str(d.old), "reason": d.reason,
+                  "pause_reason": d.pause_reason},
+        )  # fmt: skip
+
+    async def _wrapup_ended(self, d: WrapUpEnded) -> None:
+        async with self.db.session() as session:
+            interaction = await session.get(Interaction, int(d.item_id))
+            if interaction is not None:
+                await interactions.wrapup_done(session, interaction, d.at)
+        self.item_channel.pop(d.item_id, None)
+
+    def publish(self, kind: str, at: datetime, data: dict[str, Any], queue_id: int | None = None,
+                agent_id: int | None = None) -> None:  # fmt: skip
+        self.bus.publish(Event(kind, at, data, queue_id=queue_id, agent_id=agent_id))
+
+    # --- timers --------------------------------------------------------------------------------------------
+
+    async def _timers(self) -> None:
+        """Call the router's tick when its next deadline comes, or sooner when a fact may have moved it."""
+        while True:
+            deadline = self.router.next_deadline()
+            timeout = None if deadline is None else max(0.0, (deadline - self.clock.now()).total_seconds())
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+                continue  # something changed: recompute the deadline
+            except TimeoutError:
+                pass
+            async with self._lock:
+                await self.decide(lambda: self.router.tick(self.clock.now()))
+
+    # --- agents --------------------------------------------------------------------------------------------
+
+    async def refresh_queue(self, queue_id: int) -> Queue | None:
+        """Load a queue's current configuration into the router (edits apply to the next interaction)."""
+        async with self.db.session() as session:
+            queue = await session.get(Queue, queue_id)
+        if queue is not None:
+            await self.decide(lambda: self.router.configure_queue(queue_spec(queue)))
+        return queue
+
+    async def agent_login(self, agent_id: int, device: str | None, pause_reason: str | None = None) -> None:
+        """Log an agent in with the device they will be rung on; ready unless a pause reason is given."""
+        async with self.db.session() as session:
+            agent = await session.get(Agent, agent_id)
+            assert agent is not None
+            queues = [await session.get(Queue, m.queue_id) for m in agent.memberships]
+        for queue in queues:
+            if queue is not None:
+                await self.decide(lambda q=queue: self.router.configure_queue(queue_spec(q)))
+        limit = await self.pause_limit(pause_reason) if pause_reason else None
+        spec = agent_spec(agent, device)
+        self.devices[str(agent_id)] = spec.device
+        await self.decide(lambda: self.router.agent_login(spec, pause_reason=pause_reason, max_pause_s=limit))
+
+    async def pause_limit(self, reason: str) -> float | None:
+        async with self.db.session() as session:
+            row = (await session.execute(select(PauseReason).where(PauseReason.name == reason))).scalar()
+        return float(row.max_duration_seconds) if row and row.max_duration_seconds else None

@@ -1,0 +1,395 @@
+"""Voice on the engine: ARI events become router facts, router decisions become ARI calls.
+
+A caller waits in the Stasis application with music on hold; an offer originates a call to the agent's
+device into the same application; when the agent answers, both channels go into a mixing bridge.
+Channel ids carry their meaning (`tpx-offer-<interaction>-<agent>-<n>`), so a restarted Teleplex can tell
+what each channel Asterisk still has is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from teleplex.center.hours import is_open
+from teleplex.center.models import BusinessHours, Queue, QueueDid
+from teleplex.contacts.service import resolve_phone
+from teleplex.core.logging import get_logger
+from teleplex.core.settings import Settings
+from teleplex.engine.engine import Engine
+from teleplex.interactions import service as interactions
+from teleplex.interactions.models import Interaction
+from teleplex.interactions.states import Outcome
+from teleplex.routing import ItemNotFound, Offer, OfferNotFound, Overflow, RoutingError, WorkItem
+from teleplex.voice.ari import LINK_DOWN, LINK_UP, Ari, AriConfig, AriError, AriEventReader, AriNotFound
+
+log = get_logger("teleplex.voice")
+
+WAITING, RINGING, CONNECTED, HELD, ENDED = "waiting", "ringing", "connected", "held", "ended"
+
+
+@dataclass
+class VoiceCall:
+    """What the engine holds in memory about one call; the database holds the record."""
+
+    interaction_id: int
+    caller: str  # the customer's channel id
+    queue_id: int
+    caller_number: str | None
+    caller_name: str | None
+    state: str = WAITING
+    agent_id: int | None = None
+    agent_leg: str | None = None
+    bridge: str | None = None
+    recording: str | None = None
+    moh_class: str = "default"
+
+    @property
+    def item(self) -> str:
+        return str(self.interaction_id)
+
+
+def ari_config(settings: Settings) -> AriConfig:
+    assert settings.ari_url
+    url = settings.ari_url.rstrip("/").removesuffix("/ari")
+    return AriConfig(url, settings.ari_user, settings.ari_password.get_secret_value(), settings.ari_app)
+
+
+class VoiceChannel:
+    """The voice channel handler of the engine."""
+
+    def __init__(self, engine: Engine, settings: Settings, ari: Ari | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.ari = ari or Ari(ari_config(settings))
+        self.calls: dict[int, VoiceCall] = {}
+        self.channels: dict[str, VoiceCall] = {}  # caller and agent-leg channel ids -> call
+        self.playbacks: dict[str, str] = {}  # playback id -> channel to hang up when it finishes
+        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.reader = AriEventReader(self.ari.config, self.events.put_nowait)
+        self._legs = itertools.count(1)
+        engine.handlers["voice"] = self
+
+    @property
+    def link_up(self) -> bool:
+        return self.reader.connected.is_set()
+
+    async def start(self) -> None:
+        self.engine.spawn(self.reader.run(), "ari-reader")
+        self.engine.spawn(self._work(), "voice-events")
+
+    async def close(self) -> None:
+        await self.ari.close()
+
+    async def _work(self) -> None:
+        """Apply events one at a time, in Asterisk's order, each under the engine's lock."""
+        while True:
+            event = await self.events.get()
+            try:
+                async with self.engine.serial():
+                    await self.handle(event)
+            except Exception:  # a bad event must not stop the loop; the log says which
+                log.exception("handling an ARI event failed", type=event.get("type"))
+
+    def _now(self) -> datetime:
+        return self.engine.clock.now()
+
+    # --- events ------------------------------------------------------------------------------------------
+
+    async def handle(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        channel = event.get("channel") or {}
+        if kind == "StasisStart":
+            args = event.get("args") or []
+            if args[:1] == ["inbound"] and len(args) >= 2:
+                await self.inbound(channel, args[1])
+            elif args[:1] == ["offer"] and len(args) == 3:
+                await self.agent_answered(channel["id"], int(args[1]), int(args[2]))
+            else:
+                await self._hangup(channel.get("id"))
+        elif kind in ("StasisEnd", "ChannelDestroyed"):
+            await self.gone(channel.get("id", ""), event.get("cause_txt"))
+        elif kind == "PlaybackFinished":
+            target = self.playbacks.pop(event.get("playback", {}).get("id", ""), None)
+            if target:
+                await self._hangup(target)
+        elif kind == LINK_UP:
+            log.info("voice link up")
+        elif kind == LINK_DOWN:
+            log.warning("voice link down", error=event.get("error"))
+
+    # --- a call arrives ------------------------------------------------------------------------------------
+
+    async def inbound(self, channel: dict[str, Any], did: str) -> None:
+        now = self._now()
+        caller = channel.get("caller") or {}
+        number, name = caller.get("number") or None, caller.get("name") or None
+        async with self.engine.db.session() as session:
+            queue = (
+                await session.execute(select(Queue).join(QueueDid).where(QueueDid.did == did))
+            ).scalar()
+            contact = await resolve_phone(session, now, number, self.settings.phone_region, name)
+            interaction = await interactions.open_interaction(
+                session, now, channel="voice", media_ref=channel["id"], did=did, caller_id=number,
+                caller_name=name, contact_id=contact.id if contact else None,
+            )  # fmt: skip
+            closed = queue is not None and await self._closed(session, queue, now)
+            if queue is None:
+                await interactions.ended(session, interaction, now, Outcome.NO_QUEUE)
+            elif closed:
+                interaction.queue_id = queue.id
+                await interactions.ended(session, interaction, now, Outcome.CLOSED)
+            else:
+                await interactions.queued(session, interaction, now, queue.id)
+            iid = interaction.id
+        if queue is None:
+            log.warning("no queue for the dialled number", did=did)
+            await self._hangup(channel["id"], "unallocated")
+            return
+        if closed:
+            await self._closed_treatment(channel["id"], queue)
+            return
+        call = VoiceCall(iid, channel["id"], queue.id, number, name, moh_class=queue.moh_class)
+        self.calls[iid] = call
+        self.channels[call.caller] = call
+        self.engine.item_channel[call.item] = "voice"
+        try:
+            await self.ari.answer(call.caller)
+            await self.ari.start_moh(call.caller, call.moh_class)
+        except AriNotFound:
+            await self.gone(call.caller, "hung up while arriving")
+            return
+        await self.engine.refresh_queue(queue.id)
+        self._publish(call, "interaction.queued")
+        await self.engine.decide(
+            lambda: self.engine.router.enqueue(WorkItem(call.item, str(queue.id), "voice", arrived_at=now))
+        )
+
+    async def _closed(self, session: Any, queue: Queue, now: datetime) -> bool:
+        if queue.business_hours_id is None:
+            return False
+        hours = await session.get(BusinessHours, queue.business_hours_id)
+        return hours is not None and not is_open(hours.timezone, hours.weekly, hours.holidays, now)
+
+    async def _closed_treatment(self, channel_id: str, queue: Queue) -> None:
+        treatment = queue.closed_treatment or {"kind": "hangup"}
+        await self._leave(channel_id, treatment)
+
+    async def _leave(self, channel_id: str, target: dict[str, Any]) -> None:
+        """Send a caller who will not reach an agent where the queue says: a message then hangup, or voicemail."""
+        try:
+            if target["kind"] == "voicemail":
+                await self.ari.continue_in_dialplan(channel_id, "teleplex-voicemail", target["mailbox"])
+            elif target["kind"] == "number":
+                await self.ari.continue_in_dialplan(channel_id, "teleplex-outbound", target["number"].lstrip("+"))
+            elif target.get("message"):
+                await self.ari.answer(channel_id)
+                playback = await self.ari.play(channel_id, f"sound:{target['message']}")
+                self.playbacks[playback["id"]] = channel_id
+            else:
+                await self._hangup(channel_id)
+        except AriNotFound:
+            pass
+
+    # --- offers --------------------------------------------------------------------------------------------
+
+    async def offer(self, d: Offer) -> None:
+        call = self.calls[int(d.item_id)]
+        agent_id = int(d.agent_id)
+        device = self.engine.devices.get(d.agent_id)
+        leg = f"tpx-offer-{call.interaction_id}-{agent_id}-{next(self._legs)}"
+        call.state, call.agent_id, call.agent_leg = RINGING, agent_id, leg
+        self.channels[leg] = call
+        await self._record(call, lambda s, i: interactions.offered(s, i, d.at, agent_id))
+        self._publish(call, "interaction.offered")
+        caller_id = f'"{call.caller_name or call.caller_number or ""}" <{call.caller_number or ""}>'
+        try:
+            if not device:
+                raise AriError(0, "the agent has no device")
+            await self.ari.originate(
+                device, channel_id=leg, app_args=f"offer,{call.interaction_id},{agent_id}",
+                caller_id=caller_id, timeout=int(d.timeout_s) + 5,
+            )  # fmt: skip
+        except AriError as exc:
+            log.warning("could not ring the agent", agent_id=agent_id, device=device, error=exc.message)
+            await self._offer_failed(call, leg, "unreachable")
+
+    async def _offer_failed(self, call: VoiceCall, leg: str, reason: str) -> None:
+        """The agent's phone did not take the call: tell the router, which offers it to the next agent."""
+        if call.agent_leg != leg or call.state != RINGING:
+            return
+        agent_id = call.agent_id
+        assert agent_id is not None
+        call.state, call.agent_leg, call.agent_id = WAITING, None, None
+        self.channels.pop(leg, None)
+        await self._record(call, lambda s, i: interactions.offer_failed(s, i, self._now(), agent_id, reason))
+        try:
+            await self.engine.decide(lambda: self.engine.router.offer_declined(call.item, str(agent_id)))
+        except (OfferNotFound, ItemNotFound):
+            pass  # the router had already timed the offer out or forgotten the item
+
+    async def offer_withdrawn(self, item_id: str, agent_id: str, reason: str) -> None:
+        """The router took an offer back (ring timeout, caller gone, agent paused): stop ringing."""
+        call = self.calls.get(int(item_id))
+        if call is None or call.agent_leg is None or call.state != RINGING:
+            return
+        leg = call.agent_leg
+        call.state, call.agent_leg, call.agent_id = WAITING, None, None
+        self.channels.pop(leg, None)
+        await self._hangup(leg)
+        if reason != "abandoned":
+            await self._record(
+                call, lambda s, i: interactions.offer_failed(s, i, self._now(), int(agent_id), reason)
+            )
+
+    async def agent_answered(self, leg: str, interaction_id: int, agent_id: int) -> None:
+        call = self.calls.get(interaction_id)
+        if call is None or call.agent_leg != leg or call.state != RINGING:
+            await self._hangup(leg)  # too late: timed out, or the caller left
+            return
+        try:
+            await self.engine.decide(lambda: self.engine.router.offer_accepted(call.item, str(agent_id)))
+        except RoutingError:
+            await self._offer_failed(call, leg, "too_late")
+            await self._hangup(leg)
+            return
+        call.state = CONNECTED
+        call.bridge = f"tpx-call-{interaction_id}"
+        now = self._now()
+        try:
+            await self.ari.create_bridge(call.bridge, "mixing", name=f"interaction {interaction_id}")
+            await self.ari.stop_moh(call.caller)
+            await self.ari.add_channel(call.bridge, call.caller)
+            await self.ari.add_channel(call.bridge, leg)
+        except AriNotFound:
+            await self.gone(call.caller, "left while being connected")
+            return
+        recording_path = await self._start_recording(call)
+        await self._record(call, lambda s, i: self._connected(s, i, now, agent_id, recording_path))
+        self._publish(call, "interaction.connected")
+
+    async def _connected(self, session: Any, i: Interaction, now: datetime, agent_id: int, path: str | None) -> None:
+        await interactions.connected(session, i, now, agent_id)
+        i.bridge_ref = f"tpx-call-{i.id}"
+        if path:
+            i.recording_path = path
+            await interactions.event(session, i, now, "recording_started", agent_id, path=path)
+
+    async def _start_recording(self, call: VoiceCall) -> str | None:
+        async with self.engine.db.session() as session:
+            queue = await session.get(Queue, call.queue_id)
+        if queue is None or not queue.recording or call.bridge is None:
+            return None
+        name = f"teleplex-{call.interaction_id}"
+        try:
+            await self.ari.record_bridge(call.bridge, name)
+        except AriError as exc:
+            log.warning("recording did not start", interaction_id=call.interaction_id, error=exc.message)
+            return None
+        call.recording = name
+        return f"{name}.wav"
+
+    # --- overflow --------------------------------------------------------------------------------------------
+
+    async def overflow(self, d: Overflow) -> None:
+        call = self.calls.get(int(d.item_id))
+        if call is None:
+            return
+        target = d.target if isinstance(d.target, dict) else {"kind": "hangup"}
+        now = self._now()
+        if target["kind"] == "queue":
+            new_queue = int(target["queue_id"])
+
+            async def move(session: Any, i: Interaction) -> None:
+                await interactions.event(session, i, now, "overflowed", target=target)
+                i.queue_id = new_queue
+
+            await self._record(call, move)
+            call.queue_id = new_queue
+            queue = await self.engine.refresh_queue(new_queue)
+            if queue is not None:
+                async with self.engine.db.session() as session:
+                    arrived = (await session.get(Interaction, call.interaction_id)).arrived_at  # type: ignore[union-attr]
+                await self.engine.decide(
+                    lambda: self.engine.router.enqueue(WorkItem(call.item, str(new_queue), "voice", arrived_at=arrived))
+                )
+                return
+        await self._finish(call, Outcome.OVERFLOWED, target=target)
+        await self._leave(call.caller, target)
+
+    # --- the end of a call ---------------------------------------------------------------------------------
+
+    async def gone(self, channel_id: str, cause: str | None) -> None:
+        """A channel hung up (or left the application): end what it was part of."""
+        call = self.channels.get(channel_id)
+        if call is None or call.state == ENDED:
+            return
+        if channel_id == call.caller:
+            if call.state in (WAITING, RINGING):
+                ringing_leg = call.agent_leg
+                await self._finish(call, Outcome.ABANDONED, cause=cause)
+                await self._hangup(ringing_leg)  # the router's rescind finds the call already closed
+                try:
+                    await self.engine.decide(lambda: self.engine.router.withdraw(call.item, "abandoned"))
+                except ItemNotFound:
+                    pass
+            else:
+                await self._end_connected(call, hung_up_by="customer")
+        elif channel_id == call.agent_leg:
+            if call.state == RINGING:
+                await self._offer_failed(call, channel_id, cause or "declined")
+            else:
+                await self._end_connected(call, hung_up_by="agent")
+
+    async def _end_connected(self, call: VoiceCall, hung_up_by: str) -> None:
+        await self._finish(call, Outcome.ANSWERED, hung_up_by=hung_up_by)
+        for channel in (call.caller, call.agent_leg):
+            await self._hangup(channel)
+        if call.bridge:
+            try:
+                await self.ari.destroy_bridge(call.bridge)
+            except AriError:
+                pass
+        try:
+            await self.engine.decide(lambda: self.engine.router.interaction_ended(call.item))
+        except RoutingError as exc:
+            log.warning("router did not know the ended call", interaction_id=call.interaction_id, error=str(exc))
+
+    async def _finish(self, call: VoiceCall, outcome: Outcome, **data: Any) -> None:
+        call.state = ENDED
+        for channel in (call.caller, call.agent_leg):
+            if channel:
+                self.channels.pop(channel, None)
+        self.calls.pop(call.interaction_id, None)
+        await self._record(call, lambda s, i: interactions.ended(s, i, self._now(), outcome, **data))
+        self._publish(call, "interaction.ended", outcome=str(outcome))
+
+    # --- helpers -------------------------------------------------------------------------------------------
+
+    async def _record(self, call: VoiceCall, change: Any) -> None:
+        async with self.engine.db.session() as session:
+            interaction = await session.get(Interaction, call.interaction_id)
+            if interaction is not None:
+                await change(session, interaction)
+
+    async def _hangup(self, channel_id: str | None, reason: str = "normal") -> None:
+        if not channel_id:
+            return
+        try:
+            await self.ari.hangup(channel_id, reason)
+        except AriNotFound:
+            pass
+        except AriError as exc:
+            log.warning("hangup failed", channel=channel_id, error=exc.message)
+
+    def _publish(self, call: VoiceCall, kind: str, **extra: Any) -> None:
+        data = {
+            "interaction_id": call.interaction_id, "channel": "voice", "queue_id": call.queue_id,
+            "agent_id": call.agent_id, "state": call.state, "caller_id": call.caller_number, **extra,
+        }  # fmt: skip
+        self.engine.publish(kind, self._now(), data, queue_id=call.queue_id, agent_id=call.agent_id)

@@ -1,0 +1,138 @@
+"""Inbound calls on the real sandbox Asterisk: queued, offered, answered, abandoned, overflowed, closed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from teleplex.app import create_app
+from teleplex.auth.service import create_first_admin
+from teleplex.core.clock import SystemClock
+from teleplex.core.db import Database
+from teleplex.core.settings import Settings
+from teleplex.voice.sandbox import SandboxState
+from voice_harness import ANSWERS, RINGS, VoiceCenter, eventually, place_call
+
+pytestmark = pytest.mark.asterisk
+
+
+@pytest.fixture
+async def center(sandbox_state: SandboxState, clean_database: Database) -> AsyncIterator[VoiceCenter]:
+    settings = Settings(
+        database_url=clean_database.url,
+        ari_url=sandbox_state.ari_url,
+        ari_user=sandbox_state.ari_user,
+        ari_password=sandbox_state.ari_password,
+        ari_app=sandbox_state.app,
+        cookie_secure=False,
+    )
+    clock = SystemClock()
+    app = create_app(settings, clock=clock, db=clean_database)
+    async with app.router.lifespan_context(app):
+        voice = app.state.engine.handlers["voice"]
+        await eventually(lambda: _true(voice.link_up), 10, "the ARI link to come up")
+        async with clean_database.session() as session:
+            await create_first_admin(session, clock, "admin-password")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://teleplex.test") as client:
+            r = await client.post("/api/v1/auth/token", json={"username": "admin", "password": "admin-password"})
+            yield VoiceCenter(client, {"Authorization": f"Bearer {r.json()['access_token']}"})
+            # leave no call behind for the next test
+            for call in list(voice.calls.values()):
+                await voice.ari.hangup(call.caller)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+def kinds(interaction: dict) -> list[str]:
+    return [e["kind"] for e in interaction["timeline"]]
+
+
+async def test_call_is_routed_to_the_ready_agent_and_recorded_with_its_times(center, sandbox_state, tmp_path):
+    queue = await center.queue("5551001")
+    agent = await center.agent(ANSWERS, [queue["id"]])
+    caller = await place_call(sandbox_state, tmp_path, "5551001", caller="5550101", hang_up_after_ms=2000)
+    code, out = await caller.finished()
+    assert code == 0, out[-1500:]
+    call = await center.ended_interaction()
+    assert call["outcome"] == "answered" and call["agent_id"] == agent["id"] and call["queue_id"] == queue["id"]
+    assert call["did"] == "5551001" and call["caller_id"] == "5550101" and call["contact_id"] is not None
+    assert kinds(call)[:4] == ["arrived", "queued", "offered", "answered"] and kinds(call)[-1] == "ended"
+    assert call["wait_seconds"] < 2 and 1.5 <= call["talk_seconds"] < 4
+    assert call["arrived_at"] <= call["answered_at"] <= call["ended_at"]
+    assert call["timeline"][-1]["data"]["hung_up_by"] == "customer"
+
+
+async def test_agent_goes_through_wrapup_back_to_ready(center, sandbox_state, tmp_path):
+    queue = await center.queue("5551002", wrapup_seconds=1)
+    agent = await center.agent(ANSWERS, [queue["id"]])
+    caller = await place_call(sandbox_state, tmp_path, "5551002", hang_up_after_ms=1000)
+    await caller.finished()
+    await center.ended_interaction()
+
+    async def state_is(state: str):
+        p = await center.presence(agent["id"])
+        return p if p["state"] == state else None
+
+    await eventually(lambda: state_is("ready"), 10, "the agent to be ready after wrap-up")
+    call = await center.ended_interaction()
+    assert call["wrapup_seconds"] is not None and call["wrapup_seconds"] >= 1
+
+
+async def test_ring_no_answer_offers_the_next_agent(center, sandbox_state, tmp_path):
+    queue = await center.queue("5551003", ring_timeout_seconds=5)
+    deaf = await center.agent(RINGS, [queue["id"]])  # logged in first: idle longest, offered first
+    answers = await center.agent(ANSWERS, [queue["id"]])
+    caller = await place_call(sandbox_state, tmp_path, "5551003", hang_up_after_ms=8000)
+    await caller.finished()
+    call = await center.ended_interaction()
+    assert call["outcome"] == "answered" and call["agent_id"] == answers["id"]
+    failed = [e for e in call["timeline"] if e["kind"] == "offer_failed"]
+    assert failed and failed[0]["agent_id"] == deaf["id"] and failed[0]["data"]["reason"] == "no_answer"
+    assert 5 <= call["wait_seconds"] < 7
+    presence = await center.presence(deaf["id"])
+    assert presence["state"] == "paused" and presence["pause_reason"] == "missed"
+
+
+async def test_caller_who_hangs_up_while_waiting_is_counted_abandoned(center, sandbox_state, tmp_path):
+    queue = await center.queue("5551004")
+    await center.agent(ANSWERS, [queue["id"]], login=False)
+    caller = await place_call(sandbox_state, tmp_path, "5551004", hang_up_after_ms=1500)
+    await caller.finished()
+    call = await center.ended_interaction()
+    assert call["outcome"] == "abandoned" and call["agent_id"] is None
+    assert 1.3 <= call["wait_seconds"] < 4 and call["answered_at"] is None
+
+
+async def test_overflow_to_another_queue_after_max_wait(center, sandbox_state, tmp_path):
+    backup = await center.queue("5551005")
+    agent = await center.agent(ANSWERS, [backup["id"]])
+    await center.queue("5551006", max_wait_seconds=2, overflow={"kind": "queue", "queue_id": backup["id"]})
+    caller = await place_call(sandbox_state, tmp_path, "5551006", hang_up_after_ms=4000)
+    await caller.finished()
+    call = await center.ended_interaction()
+    assert call["outcome"] == "answered" and call["agent_id"] == agent["id"] and call["queue_id"] == backup["id"]
+    assert "overflowed" in kinds(call) and call["wait_seconds"] >= 2
+
+
+async def test_closed_hours_get_the_closed_treatment(center, sandbox_state, tmp_path):
+    hours = await center.create("business-hours", {"name": "never", "timezone": "UTC", "weekly": []})
+    closed = {"kind": "hangup", "message": "vm-goodbye"}
+    await center.queue("5551007", business_hours_id=hours["id"], closed_treatment=closed)
+    caller = await place_call(sandbox_state, tmp_path, "5551007")  # answered, hears the message, gets our BYE
+    code, out = await caller.finished()
+    assert code == 0, out[-1500:]
+    call = await center.ended_interaction()
+    assert call["outcome"] == "closed_hours" and call["queue_id"] is not None
+
+
+async def test_unknown_number_is_refused_and_recorded(center, sandbox_state, tmp_path):
+    caller = await place_call(sandbox_state, tmp_path, "5559999")
+    await caller.finished()
+    call = await center.ended_interaction()
+    assert call["outcome"] == "no_queue" and call["did"] == "5559999"
