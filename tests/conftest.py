@@ -97,6 +97,18 @@ async def api(settings: Settings, clock: FakeClock, clean_database: Database) ->
         yield client_api
 
 
+@pytest.fixture
+async def live(settings: Settings, clock: FakeClock, clean_database: Database) -> AsyncIterator[Api]:
+    """Like `api`, with the app's lifespan running: the routing engine is started (no Asterisk)."""
+    app = create_app(settings, clock=clock, db=clean_database)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://teleplex.test") as client:
+            client_api = Api(client)
+            await client_api.bootstrap_admin(clean_database, clock)
+            yield client_api
+
+
 class Api:
     """A thin helper over the HTTP client: log in as someone, then call the API as them."""
 

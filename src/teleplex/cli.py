@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from teleplex import __version__
 from teleplex.audit.service import SYSTEM
@@ -54,12 +55,26 @@ def settings() -> Settings:
     return _state["settings"]
 
 
-def run_db(action: Callable[[Database], Awaitable[T]]) -> T:
+async def check_schema(db: Database) -> None:
+    """Refuse to work on a database this version cannot read: not migrated yet, or migrated by a newer one."""
+    status = await schema_status(db.engine)
+    if status.newer_than_code:
+        raise TeleplexError(
+            f"the database is at revision {status.current}, newer than this Teleplex ({__version__}); "
+            "refusing to run: upgrade Teleplex"
+        )
+    if not status.up_to_date:
+        raise TeleplexError("the database schema is not up to date: run `teleplex migrate` first")
+
+
+def run_db(action: Callable[[Database], Awaitable[T]], *, needs_schema: bool = True) -> T:
     """Run one database action with clear messages for the failures an operator can fix."""
 
     async def go() -> T:
         db = Database(settings().database_url)
         try:
+            if needs_schema:
+                await check_schema(db)
             return await action(db)
         finally:
             await db.dispose()
@@ -70,6 +85,8 @@ def run_db(action: Callable[[Database], Awaitable[T]]) -> T:
         fail(exc.message)
     except (OSError, ConnectionError) as exc:
         fail(f"cannot reach the database ({settings().database_url.split('@')[-1]}): {exc}")
+    except SQLAlchemyError as exc:
+        fail(f"the database refused: {str(exc).splitlines()[0]}")
     raise AssertionError("unreachable")
 
 
@@ -101,7 +118,7 @@ def migrate() -> None:
         await upgrade(db.engine)
         return (await schema_status(db.engine)).head
 
-    head = run_db(go)
+    head = run_db(go, needs_schema=False)
     typer.echo(f"database is at revision {head}")
 
 
@@ -120,14 +137,6 @@ def serve(
     configure_logging(cfg.log_level, cfg.log_json)
 
     async def prepare(db: Database) -> str | None:
-        status = await schema_status(db.engine)
-        if status.newer_than_code:
-            raise TeleplexError(
-                f"the database is at revision {status.current}, newer than this Teleplex ({__version__}); "
-                "refusing to run: upgrade Teleplex"
-            )
-        if not status.up_to_date:
-            raise TeleplexError("the database schema is not up to date: run `teleplex migrate` first")
         async with db.session() as session:
             admin_password = cfg.admin_password.get_secret_value() if cfg.admin_password else None
             return await auth_service.create_first_admin(session, SystemClock(), admin_password)

@@ -15,10 +15,12 @@ from teleplex.center.models import (
 from teleplex.contacts.models import Contact, ContactIdentity
 from teleplex.interactions.models import AgentStateChange, Interaction, InteractionEvent
 from teleplex.core.db import Base
+from teleplex.engine.models import AgentSession
 
 __all__ = [
     "Agent",
     "AgentQueue",
+    "AgentSession",
     "AgentStateChange",
     "Contact",
     "ContactIdentity",

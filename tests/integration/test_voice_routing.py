@@ -3,50 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
-
-import httpx
 import pytest
 
-from teleplex.app import create_app
-from teleplex.auth.service import create_first_admin
-from teleplex.core.clock import SystemClock
 from teleplex.core.db import Database
-from teleplex.core.settings import Settings
 from teleplex.voice.sandbox import SandboxState
-from voice_harness import ANSWERS, RINGS, VoiceCenter, eventually, place_call
+from voice_harness import ANSWERS, RINGS, VoiceCenter, place_call, running_center
 
 pytestmark = pytest.mark.asterisk
 
 
 @pytest.fixture
 async def center(sandbox_state: SandboxState, clean_database: Database) -> AsyncIterator[VoiceCenter]:
-    settings = Settings(
-        database_url=clean_database.url,
-        ari_url=sandbox_state.ari_url,
-        ari_user=sandbox_state.ari_user,
-        ari_password=sandbox_state.ari_password,
-        ari_app=sandbox_state.app,
-        cookie_secure=False,
-    )
-    clock = SystemClock()
-    app = create_app(settings, clock=clock, db=clean_database)
-    async with app.router.lifespan_context(app):
-        voice = app.state.engine.handlers["voice"]
-        await eventually(lambda: _true(voice.link_up), 10, "the ARI link to come up")
-        async with clean_database.session() as session:
-            await create_first_admin(session, clock, "admin-password")
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://teleplex.test") as client:
-            r = await client.post("/api/v1/auth/token", json={"username": "admin", "password": "admin-password"})
-            yield VoiceCenter(client, {"Authorization": f"Bearer {r.json()['access_token']}"})
-            # leave no call behind for the next test
-            for call in list(voice.calls.values()):
-                await voice.ari.hangup(call.caller)
-
-
-async def _true(value: bool) -> bool:
-    return value
+    async with running_center(sandbox_state, clean_database) as c:
+        yield c
 
 
 def kinds(interaction: dict) -> list[str]:
@@ -75,11 +44,7 @@ async def test_agent_goes_through_wrapup_back_to_ready(center, sandbox_state, tm
     await caller.finished()
     await center.ended_interaction()
 
-    async def state_is(state: str):
-        p = await center.presence(agent["id"])
-        return p if p["state"] == state else None
-
-    await eventually(lambda: state_is("ready"), 10, "the agent to be ready after wrap-up")
+    await center.presence_is(agent["id"], "ready")
     call = await center.ended_interaction()
     assert call["wrapup_seconds"] is not None and call["wrapup_seconds"] >= 1
 

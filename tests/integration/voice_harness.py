@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from teleplex.app import create_app
+from teleplex.auth.service import create_first_admin
+from teleplex.core.clock import SystemClock
+from teleplex.core.db import Database
+from teleplex.core.settings import Settings
 from teleplex.voice.sandbox import SandboxState
 
 ANSWERS = "Local/answer@teleplex-local"  # an agent phone that answers at once
@@ -155,12 +161,46 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str 
     raise AssertionError(f"{what} did not happen within {timeout} s; last seen: {last!r}")
 
 
+@asynccontextmanager
+async def running_center(state: SandboxState, db: Database, hang_up_leftovers: bool = True) -> AsyncIterator[VoiceCenter]:
+    """Run the real app and engine on this database against the sandbox, as `teleplex serve` would.
+
+    Leaving the block stops the engine as a process exit would; calls stay up in Asterisk unless
+    `hang_up_leftovers` (the default, so one test's calls never reach the next).
+    """
+    settings = Settings(
+        database_url=db.url, ari_url=state.ari_url, ari_user=state.ari_user, ari_password=state.ari_password,
+        ari_app=state.app, cookie_secure=False,
+    )  # fmt: skip
+    clock = SystemClock()
+    app = create_app(settings, clock=clock, db=db)
+    async with app.router.lifespan_context(app):
+        voice = app.state.engine.handlers["voice"]
+
+        async def linked() -> bool:
+            return voice.link_up
+
+        await eventually(linked, 10, "the ARI link to come up")
+        async with db.session() as session:
+            await create_first_admin(session, clock, "admin-password")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://teleplex.test") as client:
+            r = await client.post("/api/v1/auth/token", json={"username": "admin", "password": "admin-password"})
+            assert r.status_code == 200, r.text
+            center = VoiceCenter(client, {"Authorization": f"Bearer {r.json()['access_token']}"}, app)
+            yield center
+            if hang_up_leftovers:
+                for call in list(voice.calls.values()):
+                    await voice.ari.hangup(call.caller)
+
+
 class VoiceCenter:
     """The API of a running center as an admin, with shortcuts for setting up queues and agents."""
 
-    def __init__(self, client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    def __init__(self, client: httpx.AsyncClient, admin: dict[str, str], app: Any = None) -> None:
         self.client = client
         self.admin = admin
+        self.app = app
         self._n = 0
 
     async def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -178,7 +218,7 @@ class VoiceCenter:
         return await self.create("queues", {"name": f"q{did}", "dids": [did], "wrapup_seconds": 0, **settings})
 
     async def agent(self, device: str, queues: list[int], login: bool = True, **profile: Any) -> dict[str, Any]:
-        self._n += 1
+        self._n = (await self.get("users")).json()["total"]
         user = await self.create(
             "users", {"username": f"agent{self._n}", "password": "password-123", "roles": ["agent"]}
         )
@@ -208,3 +248,17 @@ class VoiceCenter:
 
         ended = await eventually(check, timeout, "an interaction to end")
         return await self.interaction(ended["id"])
+
+    async def latest_in_state(self, state: str, timeout: float = 20.0) -> dict[str, Any]:
+        async def check() -> dict[str, Any] | None:
+            items = await self.interactions()
+            return items[-1] if items and items[-1]["state"] == state else None
+
+        return await eventually(check, timeout, f"an interaction to be {state}")
+
+    async def presence_is(self, agent_id: int, state: str, timeout: float = 10.0) -> dict[str, Any]:
+        async def check() -> dict[str, Any] | None:
+            p = await self.presence(agent_id)
+            return p if p["state"] == state else None
+
+        return await eventually(check, timeout, f"agent {agent_id} to be {state}")

@@ -19,6 +19,7 @@ from teleplex.core.clock import Clock
 from teleplex.core.db import Database
 from teleplex.core.events import Event, EventBus
 from teleplex.core.logging import get_logger
+from teleplex.engine.models import AgentSession
 from teleplex.engine.specs import agent_spec, queue_spec
 from teleplex.interactions import service as interactions
 from teleplex.interactions.models import Interaction
@@ -30,6 +31,7 @@ from teleplex.routing import (
     OfferTimedOut,
     Overflow,
     PauseExceeded,
+    Presence,
     Router,
     WrapUpEnded,
 )
@@ -65,6 +67,7 @@ class Engine:
         async with self.db.session() as session:
             for queue in (await session.execute(select(Queue))).scalars():
                 self.router.configure_queue(queue_spec(queue))
+        await self._restore_sessions()
         self._tasks.append(asyncio.create_task(self._timers(), name="engine-timers"))
         self.started = True
 
@@ -129,10 +132,12 @@ class Engine:
         return self.handlers[self.item_channel[item_id]]
 
     async def _agent_state_changed(self, d: AgentStateChanged) -> None:
+        agent_id = int(d.agent_id)
         async with self.db.session() as session:
             await interactions.agent_state(
-                session, int(d.agent_id), d.at, str(d.new), d.pause_reason or (d.reason if d.new == "paused" else None)
+                session, agent_id, d.at, str(d.new), d.pause_reason or (d.reason if d.new == "paused" else None)
             )
+            await self._remember_session(session, agent_id, d)
         self.publish(
             "agent.state",
             d.at,
@@ -140,6 +145,32 @@ class Engine:
             data={"agent_id": int(d.agent_id), "state": str(d.new), "previous": str(d.old), "reason": d.reason,
                   "pause_reason": d.pause_reason},
         )  # fmt: skip
+
+    async def _remember_session(self, session: Any, agent_id: int, d: AgentStateChanged) -> None:
+        """Keep the login row in step with presence, so a restarted engine logs the agent back in as they were."""
+        row = await session.get(AgentSession, agent_id)
+        if d.new == Presence.LOGGED_OUT:
+            if row is not None:
+                await session.delete(row)
+            return
+        if row is None:
+            row = AgentSession(agent_id=agent_id, device=self.devices.get(d.agent_id), logged_in_at=d.at)
+            session.add(row)
+        if d.new == Presence.PAUSED:
+            row.pause_reason = d.pause_reason or d.reason
+        elif d.new == Presence.READY:
+            row.pause_reason = None
+
+    async def _restore_sessions(self) -> None:
+        """Log back in the agents who were logged in when the engine stopped."""
+        async with self.db.session() as session:
+            rows = list((await session.execute(select(AgentSession))).scalars())
+        for row in rows:
+            try:
+                async with self.serial():
+                    await self.agent_login(row.agent_id, row.device, row.pause_reason)
+            except Exception:  # an agent deleted meanwhile, or a queue gone: log and carry on with the others
+                log.exception("could not restore an agent's login", agent_id=row.agent_id)
 
     async def _wrapup_ended(self, d: WrapUpEnded) -> None:
         async with self.db.session() as session:
@@ -161,7 +192,9 @@ class Engine:
             timeout = None if deadline is None else max(0.0, (deadline - self.clock.now()).total_seconds())
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races the wake-up
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
                 continue  # something changed: recompute the deadline
             except TimeoutError:
                 pass

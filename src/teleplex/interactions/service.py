@@ -80,7 +80,7 @@ async def offered(session: AsyncSession, interaction: Interaction, at: datetime,
 
 
 async def offer_failed(
-    session: AsyncSession, interaction: Interaction, at: datetime, agent_id: int, reason: str
+    session: AsyncSession, interaction: Interaction, at: datetime, agent_id: int | None, reason: str
 ) -> None:
     """The agent did not take it (no answer, busy, declined): back to waiting."""
     _move(interaction, S.QUEUED)

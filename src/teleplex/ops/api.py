@@ -19,7 +19,7 @@ async def healthz() -> dict:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/readyz", summary="This node can serve: its database answers")
+@router.get("/readyz", summary="This node can serve: its database answers and, with voice, Asterisk is linked")
 async def readyz(request: Request) -> JSONResponse:
     checks: dict[str, dict] = {}
     try:
@@ -29,6 +29,12 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"] = {"ok": True}
     except Exception as exc:  # any failure means "not ready"; the reason goes to the operator
         checks["database"] = {"ok": False, "error": type(exc).__name__ + ": " + str(exc)[:200]}
+    engine = getattr(request.app.state, "engine", None)
+    voice = engine.handlers.get("voice") if engine is not None else None
+    if voice is not None:
+        checks["asterisk"] = {"ok": voice.link_up, "url": voice.ari.config.url}
+        if not voice.link_up:
+            checks["asterisk"]["error"] = "the ARI link is down; reconnecting"
     ready = all(c["ok"] for c in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

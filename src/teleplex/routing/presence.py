@@ -17,10 +17,11 @@ P = Presence
 ALLOWED_MOVES: Mapping[Presence, frozenset[Presence]] = {
     # login lands in ready or paused; nothing else leaves logged_out
     P.LOGGED_OUT: frozenset({P.READY, P.PAUSED}),
-    # a free agent is offered work, pauses, or leaves
-    P.READY: frozenset({P.RINGING, P.BUSY, P.PAUSED, P.LOGGED_OUT}),
-    # paused agents get no offers; paused -> paused is a change of reason
-    P.PAUSED: frozenset({P.READY, P.PAUSED, P.LOGGED_OUT}),
+    # a free agent is offered work, pauses, or leaves; on_call only when a restart resumes a call
+    P.READY: frozenset({P.RINGING, P.BUSY, P.PAUSED, P.LOGGED_OUT, P.ON_CALL}),
+    # paused agents get no offers; paused -> paused is a change of reason; on_call/busy only when a
+    # restart resumes interactions that went on while the engine was down
+    P.PAUSED: frozenset({P.READY, P.PAUSED, P.LOGGED_OUT, P.ON_CALL, P.BUSY}),
     # a ringing phone is answered, or the offer ends (declined, timed out, rescinded)
     P.RINGING: frozenset({P.ON_CALL, P.READY, P.PAUSED, P.BUSY, P.WRAP_UP, P.LOGGED_OUT}),
     # a call ends (into wrap-up, or straight on); ringing only with voice capacity > 1

@@ -304,6 +304,39 @@ class Router:
         )
         return self._dispatch(now)
 
+    def resume_connected(self, item: WorkItem, agent_id: str) -> list[Decision]:
+        """Take back an item that is already connected to an agent, as after an engine restart: the call
+        went on in Asterisk while nobody routed, and must count against the agent's capacity again."""
+        now = self._time()
+        queue = self._queue(item.queue_id)
+        cls = self._class_of(item.channel)
+        if item.channel not in queue.channels:
+            raise ChannelNotAccepted(f"queue {queue.id!r} does not take {item.channel!r}")
+        if item.id in self._items:
+            raise DuplicateItem(f"item {item.id!r} is already being routed")
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            raise AgentNotFound(f"agent {agent_id!r} is not logged in")
+        self._seq += 1
+        self._items[item.id] = _Item(
+            id=item.id,
+            queue_id=item.queue_id,
+            channel=item.channel,
+            cls=cls,
+            arrived_at=item.arrived_at,
+            queued_at=now,
+            priority_bump=item.priority_bump,
+            required_skills=item.required_skills,
+            seq=self._seq,
+            state=ItemState.CONNECTED,
+            agent_id=agent_id,
+            wrapup_s=queue.wrapup_s,
+        )
+        agent.interactions[item.id] = cls
+        out: list[Decision] = []
+        self._refresh(agent, now, "resumed", out)
+        return out + self._dispatch(now)
+
     def withdraw(self, item_id: str, reason: str = "abandoned") -> list[Decision]:
         """Forget an item the customer left (or that was resolved elsewhere), wherever it is."""
         now = self._time()
