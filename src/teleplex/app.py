@@ -17,8 +17,10 @@ from teleplex.core.events import EventBus
 from teleplex.engine.api import router as engine_router
 from teleplex.engine.engine import Engine
 from teleplex.interactions.api import router as interactions_router
+from teleplex.voice.api import router as calls_router
 from teleplex.voice.calls import VoiceChannel
 from teleplex.core.http import RequestContextMiddleware, install_error_handlers
+from teleplex.core.schemas import ErrorBody
 from teleplex.core.settings import Settings
 from teleplex.ops.api import router as ops_router
 
@@ -51,7 +53,14 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
             if db is None:
                 await database.dispose()
 
-    app = FastAPI(title="Teleplex", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Teleplex",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # documented once for every route, replacing FastAPI's default {"detail": [...]} which we never send
+        responses={422: {"model": ErrorBody, "description": "Invalid input; `details` names each field"}},
+    )
     app.state.settings = settings
     app.state.clock = engine.clock
     app.state.db = database
@@ -59,6 +68,7 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
     app.state.engine = engine
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
-    for router in (ops_router, auth_router, center_router, audit_router, engine_router, interactions_router):
+    for router in (ops_router, auth_router, center_router, audit_router, engine_router, interactions_router,
+                   calls_router):
         app.include_router(router)
     return app

@@ -67,6 +67,14 @@ _HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   </send>
 """
 
+_AUDIO_SDP = _SDP.replace("RTP/AVP 0", "RTP/AVP 8").replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000")
+_PLAY = """  <nop>
+    <action>
+      <exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/>
+    </action>
+  </nop>
+"""
+
 _WAIT_FOR_BYE = """  <recv request="BYE"/>
   <send>
     <![CDATA[
@@ -132,11 +140,13 @@ async def place_call(
     caller: str = "5550123",
     hang_up_after_ms: int | None = None,
     name: str = "Test Caller",
+    audio: bool = False,
 ) -> Caller:
-    body = _HEAD + (_WAIT_FOR_BYE if hang_up_after_ms is None else _HANG_UP_AFTER)
+    """`audio`: the caller speaks (RTP from the SIPp package's G.711 recording), as a real customer would."""
+    body = _HEAD + (_PLAY if audio else "") + (_WAIT_FOR_BYE if hang_up_after_ms is None else _HANG_UP_AFTER)
     scenario = folder / f"caller-{caller}-{free_udp_port()}.xml"
     scenario.write_text(
-        body.replace("{sdp}", _SDP).replace("{caller}", caller).replace("{name}", name)
+        body.replace("{sdp}", _AUDIO_SDP if audio else _SDP).replace("{caller}", caller).replace("{name}", name)
         .replace("{ms}", str(hang_up_after_ms or 0))
     )  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
@@ -170,7 +180,7 @@ async def running_center(state: SandboxState, db: Database, hang_up_leftovers: b
     """
     settings = Settings(
         database_url=db.url, ari_url=state.ari_url, ari_user=state.ari_user, ari_password=state.ari_password,
-        ari_app=state.app, cookie_secure=False,
+        ari_app=state.app, cookie_secure=False, recordings_dir=Path(state.instance_dir) / "spool" / "recording",
     )  # fmt: skip
     clock = SystemClock()
     app = create_app(settings, clock=clock, db=db)
@@ -202,6 +212,10 @@ class VoiceCenter:
         self.admin = admin
         self.app = app
         self._n = 0
+
+    async def do(self, interaction_id: int, action: str, body: Any = None) -> None:
+        r = await self.post(f"interactions/{interaction_id}/{action}", body)
+        assert r.status_code == 204, r.text
 
     async def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
         return await self.client.post(f"/api/v1/{path}", json=body, headers=headers or self.admin)

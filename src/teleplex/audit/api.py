@@ -12,8 +12,7 @@ from teleplex.audit.schemas import AuditEntryOut
 from teleplex.auth.deps import require
 from teleplex.auth.principal import Principal
 from teleplex.core.deps import SessionDep
-from teleplex.core.errors import InvalidInput
-from teleplex.core.schemas import MAX_ID, ListParams, Page
+from teleplex.core.schemas import MAX_ID, ListParams, Page, utc_instant
 
 router = APIRouter(prefix="/api/v1")
 
@@ -29,9 +28,7 @@ async def list_audit_log(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> dict:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name}: must include a UTC offset, e.g. 2026-01-05T09:00:00Z", {"field": name})
+    since, until = utc_instant("since", since), utc_instant("until", until)
     items, total = await service.list_entries(
         session, params, entity_type=entity_type, entity_id=entity_id, actor_name=actor, since=since, until=until
     )

@@ -35,8 +35,7 @@ from teleplex.center.schemas import (
     QueueUpdate,
 )
 from teleplex.core.deps import ClockDep, SessionDep
-from teleplex.core.errors import InvalidInput
-from teleplex.core.schemas import MAX_ID, ListParams, Page
+from teleplex.core.schemas import MAX_ID, ListParams, Page, utc_instant
 
 router = APIRouter(prefix="/api/v1")
 IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
@@ -227,9 +226,7 @@ async def business_hours_status(
 ) -> dict:
     """Whether the schedule is open now (or at `at`): a quick check of a schedule before attaching it."""
     record = await service.get(session, service.BUSINESS_HOURS, record_id)
-    when = at or clock.now()
-    if when.tzinfo is None:
-        raise InvalidInput("at: must include a UTC offset, e.g. 2026-01-05T09:00:00Z", {"field": "at"})
+    when = utc_instant("at", at) or clock.now()
     local = when.astimezone(ZoneInfo(record.timezone))
     return {
         "open": hours.is_open(record.timezone, record.weekly, record.holidays, when),

@@ -46,6 +46,9 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
         logging.getLogger(name).propagate = True
     # Our own middleware logs each request with its id; uvicorn's access line would say it again without one.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request at INFO: ten lines per call to Asterisk's ARI is noise, and costs CPU.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

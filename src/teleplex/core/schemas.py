@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -85,6 +86,40 @@ class ListParams:
         if order is not None and not _ORDER.match(order):
             raise InvalidInput("order: must be a field name, optionally prefixed with '-'", {"field": "order"})
         self.limit, self.offset, self.search, self.order = limit, offset, search or None, order
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def utc_instant(name: str, value: datetime | None) -> datetime | None:
+    """A query's instant in UTC, or a 422 naming it: it must carry an offset and lie in a sane range
+    (beyond year 9000 a time-zone shift overflows Python's dates)."""
+    from teleplex.core.errors import InvalidInput
+
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise InvalidInput(f"{name}: must include a UTC offset, e.g. 2026-01-05T09:00:00Z", {"field": name})
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not EARLIEST <= instant < LATEST:
+        raise InvalidInput(f"{name}: must lie between 1970 and 9000", {"field": name})
+    return instant
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every error answer."""
+
+    error: ErrorDetail
 
 
 def _check_query_text(name: str, value: str) -> None:

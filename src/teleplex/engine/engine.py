@@ -38,6 +38,8 @@ from teleplex.routing import (
 
 log = get_logger("teleplex.engine")
 
+QUEUE_CONFIG_TTL_S = 5.0
+
 
 class ChannelHandler(Protocol):
     """What a channel (voice, chat) does with the router's decisions about its items."""
@@ -56,6 +58,7 @@ class Engine:
         self.handlers: dict[str, ChannelHandler] = {}
         self.item_channel: dict[str, str] = {}  # router item id -> channel kind
         self.devices: dict[str, str | None] = {}  # logged-in agent id -> the device to ring
+        self._queues: dict[int, tuple[float, Queue]] = {}  # queue id -> (read at, row)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -204,11 +207,21 @@ class Engine:
     # --- agents --------------------------------------------------------------------------------------------
 
     async def refresh_queue(self, queue_id: int) -> Queue | None:
-        """Load a queue's current configuration into the router (edits apply to the next interaction)."""
+        """Load a queue's configuration into the router; read from the database at most every few seconds,
+        so an edit applies within QUEUE_CONFIG_TTL_S without a read on every call."""
+        cached = self._queues.get(queue_id)
+        now = self.clock.monotonic()
+        if cached is not None and now - cached[0] < QUEUE_CONFIG_TTL_S:
+            return cached[1]
         async with self.db.session() as session:
             queue = await session.get(Queue, queue_id)
-        if queue is not None:
-            await self.decide(lambda: self.router.configure_queue(queue_spec(queue)))
+        if queue is None:
+            self._queues.pop(queue_id, None)
+            return None
+        spec = queue_spec(queue)
+        if cached is None or queue_spec(cached[1]) != spec:
+            await self.decide(lambda: self.router.configure_queue(spec))
+        self._queues[queue_id] = (now, queue)
         return queue
 
     async def agent_login(self, agent_id: int, device: str | None, pause_reason: str | None = None) -> None:

@@ -16,7 +16,7 @@ from teleplex.center.models import Disposition
 from teleplex.core.crud import get_or_404, page
 from teleplex.core.deps import ClockDep, SessionDep
 from teleplex.core.errors import InvalidInput, PermissionDenied
-from teleplex.core.schemas import MAX_ID, ListParams, Page
+from teleplex.core.schemas import MAX_ID, ListParams, Page, utc_instant
 from teleplex.interactions.models import Interaction, InteractionEvent
 from teleplex.interactions.schemas import InteractionDetail, InteractionOut, InteractionUpdate
 
@@ -62,9 +62,7 @@ async def list_interactions(
                           (Interaction.channel, channel), (Interaction.outcome, outcome)):  # fmt: skip
         if value is not None:
             stmt = stmt.where(column == value)
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name}: must include a UTC offset, e.g. 2026-01-05T09:00:00Z", {"field": name})
+    since, until = utc_instant("since", since), utc_instant("until", until)
     if since:
         stmt = stmt.where(Interaction.arrived_at >= since)
     if until:

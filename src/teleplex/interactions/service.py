@@ -96,6 +96,17 @@ async def connected(session: AsyncSession, interaction: Interaction, at: datetim
     await event(session, interaction, at, "answered", agent_id)
 
 
+async def transferred_to_queue(
+    session: AsyncSession, interaction: Interaction, at: datetime, agent_id: int | None, queue_id: int
+) -> None:
+    """A blind transfer to a queue: the record goes on, waiting again, under the new queue."""
+    if interaction.state == S.HELD:
+        await unheld(session, interaction, at)
+    _move(interaction, S.QUEUED)
+    await event(session, interaction, at, "transferred", agent_id, to={"kind": "queue", "queue_id": queue_id})
+    interaction.queue_id = queue_id
+
+
 async def held(session: AsyncSession, interaction: Interaction, at: datetime) -> None:
     _move(interaction, S.HELD)
     interaction.hold_started_at = at

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from teleplex.center.hours import is_open
 from teleplex.center.models import BusinessHours, Queue, QueueDid
 from teleplex.contacts.service import resolve_phone
+from teleplex.core.errors import Conflict
 from teleplex.core.logging import get_logger
 from teleplex.core.settings import Settings
 from teleplex.engine.engine import Engine
@@ -233,17 +234,19 @@ class VoiceChannel:
         self.calls[iid] = call
         self.channels[call.caller] = call
         self.engine.item_channel[call.item] = "voice"
-        try:
-            await self.ari.answer(call.caller)
-            await self.ari.start_moh(call.caller, call.moh_class)
-        except AriNotFound:
-            await self.gone(call.caller, "hung up while arriving")
-            return
         await self.engine.refresh_queue(queue.id)
         self._publish(call, "interaction.queued")
+        # Route first, so a free agent's phone rings without waiting for our answer and music to be set up.
         await self.engine.decide(
             lambda: self.engine.router.enqueue(WorkItem(call.item, str(queue.id), "voice", arrived_at=now))
         )
+        if call.state in (WAITING, RINGING):
+            try:
+                await self.ari.answer(call.caller)
+                if call.state in (WAITING, RINGING):
+                    await self.ari.start_moh(call.caller, call.moh_class)
+            except AriNotFound:
+                await self.gone(call.caller, "hung up while arriving")
 
     async def _closed(self, session: Any, queue: Queue, now: datetime) -> bool:
         if queue.business_hours_id is None:
@@ -338,7 +341,12 @@ class VoiceChannel:
         now = self._now()
         try:
             await self.ari.create_bridge(call.bridge, "mixing", name=f"interaction {interaction_id}")
-            await self.ari.stop_moh(call.caller)
+            try:
+                await self.ari.stop_moh(call.caller)
+            except AriNotFound:
+                raise
+            except AriError:
+                pass  # no music was playing: the agent answered before it started
             await self.ari.add_channel(call.bridge, call.caller)
             await self.ari.add_channel(call.bridge, leg)
         except AriNotFound:
@@ -368,6 +376,105 @@ class VoiceChannel:
             return None
         call.recording = name
         return f"{name}.wav"
+
+    # --- the agent's call controls ----------------------------------------------------------------------------
+
+    def live_call(self, interaction_id: int) -> VoiceCall:
+        """The call as it is now; a clear 409 when the interaction is not a call in progress."""
+        call = self.calls.get(interaction_id)
+        if call is None or call.state not in (CONNECTED, HELD):
+            raise Conflict(f"interaction {interaction_id} is not a call in progress", {"interaction_id": interaction_id})
+        return call
+
+    async def hang_up(self, interaction_id: int) -> None:
+        await self._end_connected(self.live_call(interaction_id), hung_up_by="agent")
+
+    async def hold(self, interaction_id: int) -> None:
+        """The customer hears music; the agent hears nothing and can talk freely."""
+        call = self.live_call(interaction_id)
+        if call.state == HELD:
+            return
+        assert call.bridge is not None
+        await self.ari.remove_channel(call.bridge, call.caller)
+        await self.ari.start_moh(call.caller, call.moh_class)
+        call.state = HELD
+        await self._record(call, lambda s, i: interactions.held(s, i, self._now()))
+        self._publish(call, "interaction.held")
+
+    async def unhold(self, interaction_id: int) -> None:
+        call = self.live_call(interaction_id)
+        if call.state != HELD:
+            return
+        assert call.bridge is not None
+        await self.ari.stop_moh(call.caller)
+        await self.ari.add_channel(call.bridge, call.caller)
+        call.state = CONNECTED
+        await self._record(call, lambda s, i: interactions.unheld(s, i, self._now()))
+        self._publish(call, "interaction.connected")
+
+    async def send_dtmf(self, interaction_id: int, digits: str) -> None:
+        call = self.live_call(interaction_id)
+        await self.ari.send_dtmf(call.caller, digits)
+        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "dtmf", call.agent_id,
+                                                                 digits=len(digits)))  # fmt: skip
+
+    async def set_recording(self, interaction_id: int, paused: bool) -> None:
+        """Pause recording while a customer reads out a card number (PCI), then resume."""
+        call = self.live_call(interaction_id)
+        if call.recording is None:
+            raise Conflict(f"interaction {interaction_id} is not being recorded")
+        if paused:
+            await self.ari.pause_recording(call.recording)
+        else:
+            await self.ari.unpause_recording(call.recording)
+        kind = "recording_paused" if paused else "recording_resumed"
+        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), kind, call.agent_id))
+
+    async def _release_agent(self, call: VoiceCall) -> int | None:
+        """Take the agent off a call that continues without them: their leg and the bridge go."""
+        agent_id, leg = call.agent_id, call.agent_leg
+        if leg:
+            self.channels.pop(leg, None)
+        call.agent_leg, call.agent_id = None, None
+        await self._hangup(leg)
+        if call.bridge:
+            try:
+                await self.ari.destroy_bridge(call.bridge)
+            except AriError:
+                pass
+            call.bridge = None
+        return agent_id
+
+    async def transfer_to_queue(self, interaction_id: int, queue_id: int) -> None:
+        """Blind transfer: the customer waits in another queue with music; the agent goes to wrap-up."""
+        call = self.live_call(interaction_id)
+        queue = await self.engine.refresh_queue(queue_id)
+        if queue is None or "voice" not in queue.channels:
+            raise Conflict(f"queue {queue_id} does not exist or takes no calls", {"queue_id": queue_id})
+        agent_id = await self._release_agent(call)
+        call.state, call.queue_id, call.moh_class = WAITING, queue_id, queue.moh_class
+        try:
+            await self.ari.start_moh(call.caller, call.moh_class)
+        except AriNotFound:
+            pass
+
+        async def moved(session: Any, i: Interaction) -> None:
+            await interactions.transferred_to_queue(session, i, self._now(), agent_id, queue_id)
+
+        await self._record(call, moved)
+        self._publish(call, "interaction.queued")
+        await self.engine.decide(lambda: self.engine.router.transfer_to_queue(call.item, str(queue_id)))
+
+    async def transfer_to_number(self, interaction_id: int, number: str) -> None:
+        """Blind transfer out of the center: the call continues in the dialplan towards the carrier."""
+        call = self.live_call(interaction_id)
+        await self._release_agent(call)
+        await self._finish(call, Outcome.TRANSFERRED, target={"kind": "number", "number": number})
+        try:
+            await self.engine.decide(lambda: self.engine.router.interaction_ended(call.item))
+        except RoutingError:
+            pass
+        await self._leave(call.caller, {"kind": "number", "number": number})
 
     # --- overflow --------------------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ DEFAULT_VAR_DIR = Path("var/asterisk")
 INSTANCES_DIR = "teleplex"  # inside the rootfs: <rootfs>/teleplex/<instance>/
 STATE_FILE = "state.json"
 OUTPUT_LOG = "asterisk.out"  # Asterisk's stdout/stderr; logger.conf's messages.log sits next to it
-_SUBDIRS = ("etc", "run", "log", "lib", "lib/keys", "spool", "cache")
+_SUBDIRS = ("etc", "run", "log", "lib", "lib/keys", "spool", "cache", "spool/recording", "spool/voicemail")
 _MOH_DIR = "/usr/share/asterisk/moh"  # asterisk-moh-opsound-gsm installs here
 
 

@@ -277,7 +277,7 @@ def render_all(cfg: InstanceConfig) -> dict[str, str]:
             agents="\n".join(_agent_section(a) for a in cfg.agents),
             **common,
         ),
-        "extensions.conf": render_template("extensions.conf", app=cfg.app, **common),
+        "extensions.conf": render_template("extensions.conf", app=cfg.app, carrier=cfg.carrier, **common),
         "musiconhold.conf": render_template("musiconhold.conf", moh_dir=cfg.moh_dir),
         "logger.conf": render_template("logger.conf"),
         "rtp.conf": render_template("rtp.conf", rtp_start=ports.rtp_start, rtp_end=ports.rtp_end),
