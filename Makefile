@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
+# Voice runs on the Asterisk sandbox when this is root on a Debian-like machine; otherwise serve says why not.
 run: setup
 	$(BIN)/teleplex migrate
-	$(BIN)/teleplex serve
+	$(BIN)/teleplex serve --sandbox
 
 # The Asterisk sandbox (a Debian sid tree with Asterisk, cached under var/asterisk) needs root; without it the
 # Asterisk tests skip with the reason, except in CI where they must run.

@@ -16,6 +16,7 @@ from teleplex.core.db import Database
 from teleplex.core.events import EventBus
 from teleplex.engine.api import router as engine_router
 from teleplex.engine.engine import Engine
+from teleplex.engine.stream import router as stream_router
 from teleplex.interactions.api import router as interactions_router
 from teleplex.voice.api import router as calls_router
 from teleplex.voice.calls import VoiceChannel
@@ -69,6 +70,6 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     for router in (ops_router, auth_router, center_router, audit_router, engine_router, interactions_router,
-                   calls_router):
+                   calls_router, stream_router):
         app.include_router(router)
     return app

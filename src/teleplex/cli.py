@@ -126,8 +126,11 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on (TELEPLEX_HTTP_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on (TELEPLEX_HTTP_PORT)")] = None,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="run voice on the Asterisk sandbox (needs root) unless TELEPLEX_ARI_URL is set")
+    ] = False,
 ) -> None:
-    """Run the contact center: the API (and, as they land, the engine and web UI)."""
+    """Run the contact center: the API, the routing engine and, with Asterisk, voice."""
     import uvicorn
 
     from teleplex.app import create_app
@@ -135,6 +138,11 @@ def serve(
 
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_json)
+    box = None
+    if sandbox and not cfg.ari_url:
+        cfg, box = _with_sandbox(cfg)
+    elif not cfg.ari_url:
+        typer.echo("Voice is off: no Asterisk configured (set TELEPLEX_ARI_URL, or run with --sandbox).", err=True)
 
     async def prepare(db: Database) -> str | None:
         async with db.session() as session:
@@ -147,7 +155,46 @@ def serve(
         typer.echo(f"Created the administrator: username 'admin', password {shown}", err=True)
     h, p = host or cfg.http_host, port or cfg.http_port
     typer.echo(f"Teleplex {__version__} serving on http://{h}:{p} (API docs at /docs)", err=True)
-    uvicorn.run(create_app(cfg), host=h, port=p, log_config=None, proxy_headers=False)
+    try:
+        uvicorn.run(create_app(cfg), host=h, port=p, log_config=None, proxy_headers=False)
+    finally:
+        if box is not None:
+            box.down()
+            typer.echo("Stopped the Asterisk sandbox.", err=True)
+
+
+def _with_sandbox(cfg: Settings) -> tuple[Settings, Any]:
+    """Start (or reuse) the default sandbox and point voice at it; without root, say so and run without voice."""
+    from pathlib import Path as _Path
+
+    from pydantic import SecretStr
+
+    from teleplex.voice.sandbox import Sandbox
+    from teleplex.voice.sandbox_errors import SandboxError
+
+    box = Sandbox(_Path(cfg.var_dir) / "asterisk", "default", progress=lambda line: typer.echo(line, err=True))
+    try:
+        state = box.up()
+    except SandboxError as exc:
+        typer.echo(f"Voice is off: the Asterisk sandbox cannot run here ({exc}). "
+                   "Set TELEPLEX_ARI_URL to use your own Asterisk; see docs/asterisk.md.", err=True)  # fmt: skip
+        return cfg, None
+    typer.echo(
+        f"Asterisk sandbox up: calls from the carrier trunk at sip:<number>@127.0.0.1:{state.sip_udp_port} "
+        f"reach the queue with that number (DID); agent phones {', '.join(state.agents)} register there "
+        "(passwords: teleplex asterisk sandbox status --json).",
+        err=True,
+    )
+    updated = cfg.model_copy(
+        update={
+            "ari_url": state.ari_url,
+            "ari_user": state.ari_user,
+            "ari_password": SecretStr(state.ari_password),
+            "ari_app": state.app,
+            "recordings_dir": _Path(state.instance_dir) / "spool" / "recording",
+        }
+    )
+    return updated, box
 
 
 def _password(given: str | None) -> str:

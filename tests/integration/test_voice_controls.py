@@ -114,3 +114,59 @@ async def test_recording_has_the_calls_real_audio_and_can_pause(center, sandbox_
     samples = array("h", frames)
     rms = math.sqrt(sum(x * x for x in samples) / len(samples))
     assert rms > 100  # the customer's voice, not silence
+
+
+async def test_supervisor_listens_and_barges_and_it_all_ends_with_the_call(center, sandbox_state, tmp_path):
+    from voice_harness import eventually
+
+    q, _, caller, call = await connected_call(center, sandbox_state, tmp_path, "5553006")
+    ari = center.app.state.engine.handlers["voice"].ari
+    sup = await center.create("users", {"username": "sup", "password": "password-123", "roles": ["supervisor"],
+                                        "supervised_queue_ids": [q["id"]]})  # fmt: skip
+    r = await center.client.post("/api/v1/auth/token", json={"username": "sup", "password": "password-123"})
+    sup_h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    r = await center.post(f"interactions/{call['id']}/monitor", {"mode": "listen", "device": ANSWERS}, sup_h)
+    assert r.status_code == 204, r.text
+
+    async def monitor_bridge():
+        bridges = [b for b in await ari.bridges() if b["id"].startswith("tpx-mon-")]
+        return bridges[0] if bridges and len(bridges[0]["channels"]) == 2 else None
+
+    bridge = await eventually(monitor_bridge, 10, "the supervisor to be bridged with the snoop")
+    assert any(c.startswith("tpx-snoop-") for c in bridge["channels"])
+    assert any(c.startswith("tpx-monitor-") for c in bridge["channels"])
+
+    r = await center.post(f"interactions/{call['id']}/monitor", {"mode": "barge", "device": ANSWERS}, sup_h)
+    assert r.status_code == 204
+
+    async def three_in_call():
+        b = next((b for b in await ari.bridges() if b["id"] == f"tpx-call-{call['id']}"), None)
+        return b if b and len(b["channels"]) == 3 else None
+
+    await eventually(three_in_call, 10, "the supervisor to join the call")
+    await center.do(call["id"], "hangup")
+    await caller.finished()
+
+    async def all_gone():
+        channels = [c["id"] for c in await ari.channels()]
+        bridges = [b["id"] for b in await ari.bridges()]
+        left = [c for c in channels if c.startswith(("tpx-snoop-", "tpx-monitor-"))]
+        return not left and not any(b.startswith("tpx-mon-") for b in bridges)
+
+    await eventually(all_gone, 10, "monitor channels and bridges to end with the call")
+    done = await center.interaction(call["id"])
+    kinds = [e["kind"] for e in done["timeline"]]
+    assert "supervisor_listen" in kinds and "supervisor_barge" in kinds
+
+
+async def test_only_a_supervisor_of_the_queue_may_monitor(center, sandbox_state, tmp_path):
+    _, _, caller, call = await connected_call(center, sandbox_state, tmp_path, "5553007")
+    other = await center.queue("5553008")
+    await center.create("users", {"username": "sup2", "password": "password-123", "roles": ["supervisor"],
+                                  "supervised_queue_ids": [other["id"]]})  # fmt: skip
+    r = await center.client.post("/api/v1/auth/token", json={"username": "sup2", "password": "password-123"})
+    h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    r = await center.post(f"interactions/{call['id']}/monitor", {"mode": "listen", "device": ANSWERS}, h)
+    assert r.status_code == 403
+    await center.do(call["id"], "hangup")
+    await caller.finished()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,12 +56,23 @@ class Subscription:
 
 
 class EventBus:
-    def __init__(self) -> None:
+    """Publishes to every subscriber and keeps the last `replay` events, so a client that reconnects can
+    ask for what it missed (`since(seq)`) instead of reloading everything."""
+
+    def __init__(self, replay: int = 2000) -> None:
         self._subs: set[Subscription] = set()
+        self._recent: deque[Event] = deque(maxlen=replay)
 
     def publish(self, event: Event) -> None:
+        self._recent.append(event)
         for sub in list(self._subs):
             sub.offer(event)
+
+    def since(self, seq: int) -> list[Event] | None:
+        """Events after `seq`, or None when some of them are no longer kept (the client must resync)."""
+        if self._recent and seq < self._recent[0].seq - 1:
+            return None
+        return [e for e in self._recent if e.seq > seq]
 
     def subscribe(self, accept: Callable[[Event], bool] = lambda _: True, size: int = 1000) -> Subscription:
         sub = Subscription(self, accept, size)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teleplex.auth.principal import Principal
 from teleplex.center import service as center
-from teleplex.center.models import Agent
+from teleplex.center.models import Agent, Queue
 from teleplex.core.errors import Conflict
 from teleplex.engine.engine import Engine
 from teleplex.routing import AgentNotFound, AgentSnapshot, Decision, RoutingError
@@ -93,14 +93,15 @@ async def end_wrapup(engine: Engine, agent_id: int) -> dict[str, Any]:
 async def live(engine: Engine, session: AsyncSession, principal: Principal) -> dict[str, Any]:
     """Queues and agents now, limited to the caller's scope."""
     snap = engine.router.snapshot(engine.clock.now())
-    visible = principal.visible_queue_ids()
     agent_ids = set((await session.execute(center.scope_agents(principal, select(Agent.id)))).scalars())
-    queues = [
-        {"queue_id": int(q.queue_id), "waiting": q.waiting, "offered": q.offered, "connected": q.connected,
-         "longest_wait_s": round(q.longest_wait_s, 3)}
-        for q in snap.queues
-        if visible is None or int(q.queue_id) in visible
-    ]  # fmt: skip
+    queue_ids = (await session.execute(center.scope_queues(principal, select(Queue.id)).order_by(Queue.id))).scalars()
+    stats = {int(q.queue_id): q for q in snap.queues}
+    queues = []
+    for queue_id in queue_ids:  # every visible queue, idle ones too (the router only knows queues in use)
+        q = stats.get(queue_id)
+        queues.append({"queue_id": queue_id, "waiting": q.waiting if q else 0, "offered": q.offered if q else 0,
+                       "connected": q.connected if q else 0,
+                       "longest_wait_s": round(q.longest_wait_s, 3) if q else 0.0})  # fmt: skip
     voice = engine.handlers.get("voice")
     return {
         "at": snap.at,

@@ -12,7 +12,7 @@ from pydantic import Field, StringConstraints
 
 from teleplex.auth.deps import PrincipalDep
 from teleplex.auth.principal import Principal
-from teleplex.center.schemas import PhoneNumber
+from teleplex.center.schemas import Device, PhoneNumber
 from teleplex.core.crud import get_or_404
 from teleplex.core.deps import SessionDep, SettingsDep
 from teleplex.core.errors import NotFound, PermissionDenied, ServiceUnavailable
@@ -36,6 +36,11 @@ class TransferToNumber(ApiInput):
 
 class TransferBody(ApiInput):
     to: Annotated[TransferToQueue | TransferToNumber, Field(discriminator="kind")]
+
+
+class MonitorBody(ApiInput):
+    mode: Literal["listen", "whisper", "barge"]
+    device: Device  # the supervisor's phone, rung to join
 
 
 class DtmfBody(ApiInput):
@@ -98,6 +103,16 @@ async def transfer(interaction_id: IdPath, body: TransferBody, request: Request,
         await _act(request, session, principal, interaction_id, lambda v: v.transfer_to_queue(interaction_id, to.queue_id))
     else:
         await _act(request, session, principal, interaction_id, lambda v: v.transfer_to_number(interaction_id, to.number))
+
+
+@router.post("/{interaction_id}/monitor", status_code=204, summary="Listen, whisper or barge (supervisors)")
+async def monitor(interaction_id: IdPath, body: MonitorBody, request: Request, session: SessionDep,
+                  principal: PrincipalDep) -> None:  # fmt: skip
+    interaction = await get_or_404(session, Interaction, interaction_id, "interaction")
+    if interaction.queue_id is None or not principal.supervises(interaction.queue_id):
+        raise PermissionDenied(f"only a supervisor of its queue may monitor interaction {interaction_id}")
+    principal.require("agents.control")
+    await _act(request, session, principal, interaction_id, lambda v: v.monitor(interaction_id, body.mode, body.device))
 
 
 @router.post("/{interaction_id}/recording/pause", status_code=204, summary="Pause recording (e.g. card numbers)")

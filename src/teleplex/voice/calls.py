@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +49,7 @@ class VoiceCall:
     bridge: str | None = None
     recording: str | None = None
     moh_class: str = "default"
+    monitors: list[str] = field(default_factory=list)  # supervisors' channels (and snoops) to end with the call
 
     @property
     def item(self) -> str:
@@ -71,6 +72,7 @@ class VoiceChannel:
         self.calls: dict[int, VoiceCall] = {}
         self.channels: dict[str, VoiceCall] = {}  # caller and agent-leg channel ids -> call
         self.playbacks: dict[str, str] = {}  # playback id -> channel to hang up when it finishes
+        self.monitor_modes: dict[str, str] = {}  # monitor tag -> listen | whisper | barge
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.reader = AriEventReader(self.ari.config, self.events.put_nowait)
         self._legs = itertools.count(1)
@@ -111,6 +113,8 @@ class VoiceChannel:
                 await self.inbound(channel, args[1])
             elif args[:1] == ["offer"] and len(args) == 3:
                 await self.agent_answered(channel["id"], int(args[1]), int(args[2]))
+            elif args[:1] in (["snoop"], ["monitor"]) and len(args) == 3:
+                await self.monitor_leg_up(args[0], channel["id"], int(args[1]), args[2])
             else:
                 await self._hangup(channel.get("id"))
         elif kind in ("StasisEnd", "ChannelDestroyed"):
@@ -283,19 +287,22 @@ class VoiceChannel:
         leg = f"tpx-offer-{call.interaction_id}-{agent_id}-{next(self._legs)}"
         call.state, call.agent_id, call.agent_leg = RINGING, agent_id, leg
         self.channels[leg] = call
-        await self._record(call, lambda s, i: interactions.offered(s, i, d.at, agent_id))
-        self._publish(call, "interaction.offered")
         caller_id = f'"{call.caller_name or call.caller_number or ""}" <{call.caller_number or ""}>'
         try:
             if not device:
                 raise AriError(0, "the agent has no device")
+            # ring first, write after: the record's offered_at is the router's decision time either way
             await self.ari.originate(
                 device, channel_id=leg, app_args=f"offer,{call.interaction_id},{agent_id}",
                 caller_id=caller_id, timeout=int(d.timeout_s) + 5,
             )  # fmt: skip
         except AriError as exc:
             log.warning("could not ring the agent", agent_id=agent_id, device=device, error=exc.message)
+            await self._record(call, lambda s, i: interactions.offered(s, i, d.at, agent_id))
             await self._offer_failed(call, leg, "unreachable")
+            return
+        await self._record(call, lambda s, i: interactions.offered(s, i, d.at, agent_id))
+        self._publish(call, "interaction.offered")
 
     async def _offer_failed(self, call: VoiceCall, leg: str, reason: str) -> None:
         """The agent's phone did not take the call: tell the router, which offers it to the next agent."""
@@ -430,6 +437,60 @@ class VoiceChannel:
         kind = "recording_paused" if paused else "recording_resumed"
         await self._record(call, lambda s, i: interactions.event(s, i, self._now(), kind, call.agent_id))
 
+    async def monitor(self, interaction_id: int, mode: str, device: str) -> None:
+        """A supervisor listens (hears both), whispers (the agent alone hears them) or barges (all hear all).
+
+        Listen and whisper snoop on the agent's leg; the supervisor's device is rung and, once it answers,
+        bridged with the snoop channel. Barge adds the supervisor to the call's own bridge.
+        """
+        call = self.live_call(interaction_id)
+        assert call.agent_leg is not None
+        n = next(self._legs)
+        tag = f"{interaction_id}-{n}"
+        if mode != "barge":
+            snoop_id = f"tpx-snoop-{tag}"
+            whisper = "out" if mode == "whisper" else "none"
+            await self.ari.snoop(call.agent_leg, snoop_id=snoop_id, spy="both", whisper=whisper,
+                                 app_args=f"snoop,{interaction_id},{tag}")  # fmt: skip
+            call.monitors.append(snoop_id)
+        supervisor_leg = f"tpx-monitor-{tag}"
+        call.monitors.append(supervisor_leg)
+        self.monitor_modes[tag] = mode
+        await self.ari.originate(device, channel_id=supervisor_leg, app_args=f"monitor,{interaction_id},{tag}",
+                                 caller_id=f'"Monitor {mode}" <{interaction_id}>', timeout=30)  # fmt: skip
+        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), f"supervisor_{mode}",
+                                                                 call.agent_id, device=device))  # fmt: skip
+
+    async def monitor_leg_up(self, kind: str, channel_id: str, interaction_id: int, tag: str) -> None:
+        """Join the supervisor to what they asked for once their phone answers (the snoop is up at once)."""
+        call = self.calls.get(interaction_id)
+        if call is None or call.state not in (CONNECTED, HELD):
+            await self._hangup(channel_id)
+            return
+        if kind == "snoop":
+            return
+        mode = self.monitor_modes.pop(tag, "listen")
+        if mode == "barge":
+            assert call.bridge is not None
+            await self.ari.add_channel(call.bridge, channel_id)
+            return
+        bridge = f"tpx-mon-{tag}"
+        await self.ari.create_bridge(bridge, "mixing", name=f"monitor {interaction_id}")
+        call.monitors.append(bridge)
+        await self.ari.add_channel(bridge, f"tpx-snoop-{tag}")
+        await self.ari.add_channel(bridge, channel_id)
+
+    async def _end_monitors(self, call: VoiceCall) -> None:
+        for ref in call.monitors:
+            if ref.startswith("tpx-mon-"):
+                try:
+                    await self.ari.destroy_bridge(ref)
+                except AriError:
+                    pass
+            else:
+                await self._hangup(ref)
+        call.monitors.clear()
+
     async def _release_agent(self, call: VoiceCall) -> int | None:
         """Take the agent off a call that continues without them: their leg and the bridge go."""
         agent_id, leg = call.agent_id, call.agent_leg
@@ -544,6 +605,7 @@ class VoiceChannel:
 
     async def _finish(self, call: VoiceCall, outcome: Outcome, **data: Any) -> None:
         call.state = ENDED
+        await self._end_monitors(call)
         for channel in (call.caller, call.agent_leg):
             if channel:
                 self.channels.pop(channel, None)
