@@ -207,6 +207,8 @@ async def test_duplicate_api_key_name_is_409(api):
 
 @pytest.mark.parametrize("role", ["agent", "supervisor"])
 async def test_only_admins_manage_api_keys(api, role):
+    key = await api.create("api-keys", {"name": "crm", "roles": ["admin"]})
     headers = await api.user("bob", role)
     assert (await api.post("api-keys", {"name": "x", "roles": ["admin"]}, headers)).status_code == 403
     assert (await api.get("api-keys", headers=headers)).status_code == 403
+    assert (await api.delete(f"api-keys/{key['id']}", headers)).status_code == 403

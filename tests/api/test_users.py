@@ -107,6 +107,7 @@ async def test_unknown_user_is_404_in_the_error_shape(api):
 async def test_non_admins_cannot_manage_users(api, role):
     headers = await api.user("bob", role)
     assert (await api.get("users", headers=headers)).status_code == 403
+    assert (await api.get("users/1", headers=headers)).status_code == 403
     r = await api.post("users", {"username": "eve", "password": "password-123", "roles": ["admin"]}, headers)
     assert r.status_code == 403 and r.json()["error"]["details"]["permission"] == "users.write"
     assert (await api.patch("users/1", {"enabled": False}, headers)).status_code == 403

@@ -131,7 +131,7 @@ async def update_agent(
 
 @router.delete("/agents/{agent_id}", status_code=204, tags=["agents"])
 async def delete_agent(agent_id: IdPath, session: SessionDep, clock: ClockDep, actor: AgentWriter) -> None:
-    await service.delete(session, clock, actor, service.AGENT, await service.get(session, service.AGENT, agent_id))
+    await service.delete_agent(session, clock, actor, await service.get(session, service.AGENT, agent_id))
 
 
 # --- simple records: pause reasons, dispositions, business hours ------------------------------------------

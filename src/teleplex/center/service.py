@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teleplex.audit import service as audit
@@ -39,6 +39,7 @@ from teleplex.core.clock import Clock
 from teleplex.core.crud import flush_or_conflict, get_or_404, page
 from teleplex.core.errors import Conflict, InvalidInput, PermissionDenied
 from teleplex.core.schemas import ListParams
+from teleplex.interactions.models import Interaction
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ async def update(
 async def delete(session: AsyncSession, clock: Clock, actor: Actor, kind: Kind, obj: Any) -> None:
     before = snapshot(kind, obj)
     await session.delete(obj)
-    await session.flush()
+    await flush_or_conflict(session, f"this {kind.label} is still referenced by other records")
     await audit.record(session, clock, actor, "delete", kind.audit_type, before["id"], before, None)
 
 
@@ -134,6 +135,13 @@ async def list_page(
 ) -> dict[str, Any]:
     items, total = await page(session, stmt, params, search=search, order=order)
     return {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
+
+
+async def _refuse_if_history(session: AsyncSession, column: Any, obj_id: int, what: str) -> None:
+    """Records that interactions point at stay: reports and recordings must keep meaning something."""
+    count = (await session.execute(select(func.count(Interaction.id)).where(column == obj_id))).scalar_one()
+    if count:
+        raise Conflict(f"{what} has {count} interactions in its history and cannot be deleted", {"interactions": count})
 
 
 async def _refuse_if_used(session: AsyncSession, stmt: Select[Any], message: str) -> None:
@@ -260,6 +268,7 @@ async def delete_queue(session: AsyncSession, clock: Clock, actor: Actor, queue:
         ),
         f"queue '{queue.name}' is supervised by",
     )
+    await _refuse_if_history(session, Interaction.queue_id, queue.id, f"queue '{queue.name}'")
     await delete(session, clock, actor, QUEUE, queue)
 
 
@@ -303,6 +312,11 @@ async def update_agent(session: AsyncSession, clock: Clock, actor: Actor, agent:
     return await update(session, clock, actor, AGENT, agent, values)
 
 
+async def delete_agent(session: AsyncSession, clock: Clock, actor: Actor, agent: Agent) -> None:
+    await _refuse_if_history(session, Interaction.agent_id, agent.id, f"agent {agent.number}")
+    await delete(session, clock, actor, AGENT, agent)
+
+
 # --- pause reasons, dispositions, business hours -----------------------------------------------------------
 
 
@@ -314,6 +328,7 @@ async def delete_disposition(session: AsyncSession, clock: Clock, actor: Actor, 
         ),
         f"disposition '{disp.code}' is attached to queues",
     )
+    await _refuse_if_history(session, Interaction.disposition_id, disp.id, f"disposition '{disp.code}'")
     await delete(session, clock, actor, DISPOSITION, disp)
 
 
