@@ -10,6 +10,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -52,16 +53,16 @@ def sandbox_var_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def start_sandbox(sandbox_var_dir: Path) -> Iterator[Callable[[str], Sandbox]]:
+def start_sandbox(sandbox_var_dir: Path) -> Iterator[Callable[..., Sandbox]]:
     """Start extra sandbox instances by label; every one started is stopped and deleted at the end."""
     started: list[Sandbox] = []
 
-    def start(label: str) -> Sandbox:
+    def start(label: str, **up_options: Any) -> Sandbox:
         sandbox = Sandbox(sandbox_var_dir, unique_instance(label), progress=lambda line: None)
         started.append(sandbox)
         reason = None
         try:
-            sandbox.up()
+            sandbox.up(**up_options)
         except SandboxUnavailable as exc:  # other start failures are real failures
             reason = str(exc)
         if reason:

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     ari_user: str = "teleplex"
     ari_password: SecretStr = SecretStr("")
     ari_app: str = Field("teleplex", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    outbound_endpoint: str = Field("PJSIP/{number}@carrier", pattern=r"^[A-Za-z0-9]+/.*\{number\}.*$")
     phone_region: str = Field("US", pattern=r"^[A-Z]{2}$")  # for numbers dialled without a country code
     recordings_dir: Path | None = None  # where Asterisk writes recordings; default: Asterisk's own
 

@@ -43,6 +43,10 @@ class MonitorBody(ApiInput):
     device: Device  # the supervisor's phone, rung to join
 
 
+class ConsultBody(ApiInput):
+    number: PhoneNumber
+
+
 class DtmfBody(ApiInput):
     digits: Annotated[str, StringConstraints(pattern=r"^[0-9*#A-D]{1,32}$")]
 
@@ -103,6 +107,24 @@ async def transfer(interaction_id: IdPath, body: TransferBody, request: Request,
         await _act(request, session, principal, interaction_id, lambda v: v.transfer_to_queue(interaction_id, to.queue_id))
     else:
         await _act(request, session, principal, interaction_id, lambda v: v.transfer_to_number(interaction_id, to.number))
+
+
+@router.post("/{interaction_id}/consult", status_code=204, summary="Attended transfer: hold and call a number")
+async def consult(interaction_id: IdPath, body: ConsultBody, request: Request, session: SessionDep,
+                  principal: PrincipalDep) -> None:  # fmt: skip
+    await _act(request, session, principal, interaction_id, lambda v: v.consult(interaction_id, body.number))
+
+
+@router.post("/{interaction_id}/consult/complete", status_code=204, summary="Hand the customer to the consulted party")
+async def complete_consult(interaction_id: IdPath, request: Request, session: SessionDep,
+                           principal: PrincipalDep) -> None:  # fmt: skip
+    await _act(request, session, principal, interaction_id, lambda v: v.complete_consult(interaction_id))
+
+
+@router.post("/{interaction_id}/consult/cancel", status_code=204, summary="Drop the consulted party, back to the customer")
+async def cancel_consult(interaction_id: IdPath, request: Request, session: SessionDep,
+                         principal: PrincipalDep) -> None:  # fmt: skip
+    await _act(request, session, principal, interaction_id, lambda v: v.cancel_consult(interaction_id))
 
 
 @router.post("/{interaction_id}/monitor", status_code=204, summary="Listen, whisper or barge (supervisors)")

@@ -50,6 +50,8 @@ class VoiceCall:
     recording: str | None = None
     moh_class: str = "default"
     monitors: list[str] = field(default_factory=list)  # supervisors' channels (and snoops) to end with the call
+    consult: str | None = None  # the leg to a party the agent is consulting (the customer on hold)
+    handed_over: bool = False  # a consult was completed: the agent left, the customer talks to `consult`
 
     @property
     def item(self) -> str:
@@ -113,6 +115,8 @@ class VoiceChannel:
                 await self.inbound(channel, args[1])
             elif args[:1] == ["offer"] and len(args) == 3:
                 await self.agent_answered(channel["id"], int(args[1]), int(args[2]))
+            elif args[:1] == ["consult"] and len(args) == 2:
+                await self.consult_answered(channel["id"], int(args[1]))
             elif args[:1] in (["snoop"], ["monitor"]) and len(args) == 3:
                 await self.monitor_leg_up(args[0], channel["id"], int(args[1]), args[2])
             else:
@@ -491,6 +495,75 @@ class VoiceChannel:
                 await self._hangup(ref)
         call.monitors.clear()
 
+    async def consult(self, interaction_id: int, number: str) -> None:
+        """Attended transfer, first step: the customer waits on hold while the agent calls a third party."""
+        call = self.live_call(interaction_id)
+        if call.consult is not None or call.handed_over:
+            raise Conflict(f"interaction {interaction_id} is already consulting")
+        await self.hold(interaction_id)
+        leg = f"tpx-consult-{interaction_id}-{next(self._legs)}"
+        call.consult = leg
+        self.channels[leg] = call
+        endpoint = self.settings.outbound_endpoint.format(number=number.lstrip("+"))
+        try:
+            await self.ari.originate(endpoint, channel_id=leg, app_args=f"consult,{interaction_id}",
+                                     caller_id=f'"{call.caller_number or ""}" <{call.caller_number or ""}>',
+                                     timeout=60)  # fmt: skip
+        except AriError as exc:
+            call.consult = None
+            self.channels.pop(leg, None)
+            raise Conflict(f"could not call {number}: {exc.message}") from None
+        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "consult_started",
+                                                                 call.agent_id, number=number))  # fmt: skip
+        self._publish(call, "interaction.consulting")
+
+    async def consult_answered(self, leg: str, interaction_id: int) -> None:
+        """The third party answered: they and the agent talk in the call's bridge, the customer still on hold."""
+        call = self.calls.get(interaction_id)
+        if call is None or call.consult != leg or call.bridge is None:
+            await self._hangup(leg)
+            return
+        await self.ari.add_channel(call.bridge, leg)
+        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "consult_answered", call.agent_id))
+
+    async def complete_consult(self, interaction_id: int) -> None:
+        """Attended transfer, last step: the customer joins the third party and the agent leaves (to wrap-up)."""
+        call = self.live_call(interaction_id)
+        if call.consult is None:
+            raise Conflict(f"interaction {interaction_id} is not consulting anyone")
+        bridge = call.bridge
+        assert bridge is not None
+        await self.ari.stop_moh(call.caller)
+        await self.ari.add_channel(bridge, call.caller)
+        call.state = CONNECTED
+        agent_id, leg = call.agent_id, call.agent_leg
+        call.handed_over, call.agent_leg = True, None
+        if leg:
+            self.channels.pop(leg, None)
+            await self._hangup(leg)
+        await self._record(call, lambda s, i: self._handed_over(s, i, agent_id))
+        self._publish(call, "interaction.transferred")
+        try:
+            await self.engine.decide(lambda: self.engine.router.interaction_ended(call.item))
+        except RoutingError:
+            pass
+
+    async def _handed_over(self, session: Any, i: Interaction, agent_id: int | None) -> None:
+        if i.state == "held":
+            await interactions.unheld(session, i, self._now())
+        await interactions.event(session, i, self._now(), "transferred", agent_id, to={"kind": "consult"})
+
+    async def cancel_consult(self, interaction_id: int) -> None:
+        """Back to the customer: the third party is hung up and the customer taken off hold."""
+        call = self.live_call(interaction_id)
+        if call.consult is None or call.handed_over:
+            raise Conflict(f"interaction {interaction_id} is not consulting anyone")
+        leg, call.consult = call.consult, None
+        self.channels.pop(leg, None)
+        await self._hangup(leg)
+        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "consult_cancelled", call.agent_id))
+        await self.unhold(interaction_id)
+
     async def _release_agent(self, call: VoiceCall) -> int | None:
         """Take the agent off a call that continues without them: their leg and the bridge go."""
         agent_id, leg = call.agent_id, call.agent_leg
@@ -588,16 +661,28 @@ class VoiceChannel:
                 await self._offer_failed(call, channel_id, cause or "declined")
             else:
                 await self._end_connected(call, hung_up_by="agent")
+        elif channel_id == call.consult:
+            if call.handed_over:
+                await self._end_connected(call, hung_up_by="transfer target")
+            else:
+                call.consult = None
+                self.channels.pop(channel_id, None)
+                await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "consult_ended",
+                                                                         call.agent_id, cause=cause))  # fmt: skip
+                self._publish(call, "interaction.consult_ended")
 
     async def _end_connected(self, call: VoiceCall, hung_up_by: str) -> None:
-        await self._finish(call, Outcome.ANSWERED, hung_up_by=hung_up_by)
-        for channel in (call.caller, call.agent_leg):
+        outcome = Outcome.TRANSFERRED if call.handed_over else Outcome.ANSWERED
+        await self._finish(call, outcome, hung_up_by=hung_up_by)
+        for channel in (call.caller, call.agent_leg, call.consult):
             await self._hangup(channel)
         if call.bridge:
             try:
                 await self.ari.destroy_bridge(call.bridge)
             except AriError:
                 pass
+        if call.handed_over:
+            return  # the agent was released when the consult was completed
         try:
             await self.engine.decide(lambda: self.engine.router.interaction_ended(call.item))
         except RoutingError as exc:
@@ -606,7 +691,7 @@ class VoiceChannel:
     async def _finish(self, call: VoiceCall, outcome: Outcome, **data: Any) -> None:
         call.state = ENDED
         await self._end_monitors(call)
-        for channel in (call.caller, call.agent_leg):
+        for channel in (call.caller, call.agent_leg, call.consult):
             if channel:
                 self.channels.pop(channel, None)
         self.calls.pop(call.interaction_id, None)
