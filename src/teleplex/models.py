@@ -12,6 +12,7 @@ from teleplex.center.models import (
     QueueDid,
     QueueDisposition,
 )
+from teleplex.campaigns.models import Callback
 from teleplex.contacts.models import Contact, ContactIdentity
 from teleplex.interactions.models import AgentStateChange, Interaction, InteractionEvent
 from teleplex.core.db import Base
@@ -29,6 +30,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuthToken",
+    "Callback",
     "Base",
     "BusinessHours",
     "Disposition",

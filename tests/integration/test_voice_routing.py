@@ -101,3 +101,29 @@ async def test_unknown_number_is_refused_and_recorded(center, sandbox_state, tmp
     await caller.finished()
     call = await center.ended_interaction()
     assert call["outcome"] == "no_queue" and call["did"] == "5559999"
+
+
+async def test_caller_who_presses_1_at_overflow_gets_a_callback(center, sandbox_state, tmp_path, clean_database):
+    from sqlalchemy import select
+
+    from teleplex.campaigns.models import Callback
+
+    queue = await center.queue("5551008", max_wait_seconds=1, overflow={"kind": "callback", "wait_seconds": 8})
+    caller = await place_call(sandbox_state, tmp_path, "5551008", caller="5550188", press=("1", 3000))
+    code, out = await caller.finished()
+    assert code == 0, out[-1500:]  # thanked and hung up by us
+    call = await center.ended_interaction()
+    assert call["outcome"] == "callback_requested" and call["queue_id"] == queue["id"]
+    async with clean_database.session() as s:
+        callback = (await s.execute(select(Callback))).scalar_one()
+    assert callback.number == "+15550188" and callback.status == "pending" and callback.queue_id == queue["id"]
+    assert callback.interaction_id == call["id"] and callback.source == "inbound_overflow"
+
+
+async def test_caller_who_does_not_press_is_let_go_as_overflowed(center, sandbox_state, tmp_path):
+    await center.queue("5551009", max_wait_seconds=1, overflow={"kind": "callback", "wait_seconds": 3})
+    caller = await place_call(sandbox_state, tmp_path, "5551009")
+    code, out = await caller.finished()
+    assert code == 0, out[-1500:]
+    call = await center.ended_interaction()
+    assert call["outcome"] == "overflowed" and call["timeline"][-1]["data"]["callback"] == "declined"

@@ -75,6 +75,17 @@ _PLAY = """  <nop>
   </nop>
 """
 
+_DTMF_SDP = _SDP.replace("RTP/AVP 0", "RTP/AVP 0 101") + """
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-16"""
+_PRESS = """  <pause milliseconds="{press_ms}"/>
+  <nop>
+    <action>
+      <exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_{digit}.pcap"/>
+    </action>
+  </nop>
+"""
+
 _WAIT_FOR_BYE = """  <recv request="BYE"/>
   <send>
     <![CDATA[
@@ -141,12 +152,17 @@ async def place_call(
     hang_up_after_ms: int | None = None,
     name: str = "Test Caller",
     audio: bool = False,
+    press: tuple[str, int] | None = None,
 ) -> Caller:
-    """`audio`: the caller speaks (RTP from the SIPp package's G.711 recording), as a real customer would."""
-    body = _HEAD + (_PLAY if audio else "") + (_WAIT_FOR_BYE if hang_up_after_ms is None else _HANG_UP_AFTER)
+    """`audio`: the caller speaks (RTP from the SIPp package's G.711 recording), as a real customer would.
+    `press`: (digit, after ms): the caller presses a key (RFC 2833) that long after being answered."""
+    pressing = _PRESS.replace("{digit}", press[0]).replace("{press_ms}", str(press[1])) if press else ""
+    body = _HEAD + (_PLAY if audio else "") + pressing
+    body += _WAIT_FOR_BYE if hang_up_after_ms is None else _HANG_UP_AFTER
+    sdp = _AUDIO_SDP if audio else _DTMF_SDP if press else _SDP
     scenario = folder / f"caller-{caller}-{free_udp_port()}.xml"
     scenario.write_text(
-        body.replace("{sdp}", _AUDIO_SDP if audio else _SDP).replace("{caller}", caller).replace("{name}", name)
+        body.replace("{sdp}", sdp).replace("{caller}", caller).replace("{name}", name)
         .replace("{ms}", str(hang_up_after_ms or 0))
     )  # fmt: skip
     proc = await asyncio.create_subprocess_exec(

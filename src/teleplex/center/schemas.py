@@ -71,6 +71,8 @@ class OverflowCallback(ApiInput):
     """Offer "press 1 to be called back"; the request is stored for the campaigns capability to dial."""
 
     kind: Literal["callback"]
+    prompt: Annotated[list[SoundName], Field(min_length=1, max_length=10)] = ["vm-tocallback", "vm-press", "digits/1"]
+    wait_seconds: Annotated[int, Field(ge=3, le=60)] = 10  # for the key press; then the caller is let go
 
 
 class OverflowHangup(ApiInput):

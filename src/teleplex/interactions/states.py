@@ -18,6 +18,7 @@ class Outcome(StrEnum):
     ANSWERED = "answered"
     ABANDONED = "abandoned"
     OVERFLOWED = "overflowed"
+    CALLBACK_REQUESTED = "callback_requested"  # overflowed, and the caller asked to be called back
     TRANSFERRED = "transferred"
     CLOSED = "closed_hours"
     NO_QUEUE = "no_queue"

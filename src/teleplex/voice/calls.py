@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from teleplex.center.hours import is_open
 from teleplex.center.models import BusinessHours, Queue, QueueDid
-from teleplex.contacts.service import resolve_phone
+from teleplex.campaigns.models import Callback
+from teleplex.contacts.service import normalise_phone, resolve_phone
 from teleplex.core.errors import Conflict
 from teleplex.core.logging import get_logger
 from teleplex.core.settings import Settings
@@ -32,6 +33,7 @@ from teleplex.voice.ari import LINK_DOWN, LINK_UP, Ari, AriConfig, AriError, Ari
 log = get_logger("teleplex.voice")
 
 WAITING, RINGING, CONNECTED, HELD, ENDED = "waiting", "ringing", "connected", "held", "ended"
+OFFERING_CALLBACK = "offering_callback"  # overflowed; the caller hears "press 1 to be called back"
 
 
 @dataclass
@@ -75,6 +77,7 @@ class VoiceChannel:
         self.channels: dict[str, VoiceCall] = {}  # caller and agent-leg channel ids -> call
         self.playbacks: dict[str, str] = {}  # playback id -> channel to hang up when it finishes
         self.monitor_modes: dict[str, str] = {}  # monitor tag -> listen | whisper | barge
+        self._waits: set[asyncio.Task[None]] = set()  # short timers (callback key press)
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.reader = AriEventReader(self.ari.config, self.events.put_nowait)
         self._legs = itertools.count(1)
@@ -123,6 +126,8 @@ class VoiceChannel:
                 await self._hangup(channel.get("id"))
         elif kind in ("StasisEnd", "ChannelDestroyed"):
             await self.gone(channel.get("id", ""), event.get("cause_txt"))
+        elif kind == "ChannelDtmfReceived":
+            await self.dtmf_received(channel.get("id", ""), event.get("digit", ""))
         elif kind == "PlaybackFinished":
             target = self.playbacks.pop(event.get("playback", {}).get("id", ""), None)
             if target:
@@ -635,8 +640,60 @@ class VoiceChannel:
                     lambda: self.engine.router.enqueue(WorkItem(call.item, str(new_queue), "voice", arrived_at=arrived))
                 )
                 return
+        if target["kind"] == "callback":
+            await self._offer_callback(call, target)
+            return
         await self._finish(call, Outcome.OVERFLOWED, target=target)
         await self._leave(call.caller, target)
+
+    async def _offer_callback(self, call: VoiceCall, target: dict[str, Any]) -> None:
+        """Ask the caller to press 1 to be called back; without a key press in time, let them go."""
+        call.state = OFFERING_CALLBACK
+        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "overflowed", target=target))
+        try:
+            await self.ari.stop_moh(call.caller)
+        except AriError:
+            pass
+        prompt = target.get("prompt") or ["vm-tocallback", "vm-press", "digits/1"]
+        try:
+            await self.ari.play(call.caller, ",".join(f"sound:{p}" for p in prompt))
+        except AriNotFound:
+            return
+        task = asyncio.create_task(self._callback_not_chosen(call, float(target.get("wait_seconds", 10))))
+        self._waits.add(task)
+        task.add_done_callback(self._waits.discard)
+
+    async def _callback_not_chosen(self, call: VoiceCall, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        async with self.engine.serial():
+            if call.state == OFFERING_CALLBACK:
+                await self._finish(call, Outcome.OVERFLOWED, callback="declined")
+                await self._hangup(call.caller)
+
+    async def dtmf_received(self, channel_id: str, digit: str) -> None:
+        call = self.channels.get(channel_id)
+        if call is None or call.state != OFFERING_CALLBACK or channel_id != call.caller or digit != "1":
+            return
+        now = self._now()
+        async with self.engine.db.session() as session:
+            interaction = await session.get(Interaction, call.interaction_id)
+            number = normalise_phone(call.caller_number or "", self.settings.phone_region) or call.caller_number
+            callback = Callback(
+                number=number or "", queue_id=call.queue_id, interaction_id=call.interaction_id,
+                contact_id=interaction.contact_id if interaction else None, source="inbound_overflow",
+                status="pending", requested_at=now,
+            )  # fmt: skip
+            session.add(callback)
+            await session.flush()
+            callback_id = callback.id
+        await self._finish(call, Outcome.CALLBACK_REQUESTED, callback_id=callback_id)
+        self.engine.publish("callback.requested", now, {"callback_id": callback_id, "queue_id": call.queue_id,
+                                                         "number": number}, queue_id=call.queue_id)  # fmt: skip
+        try:
+            playback = await self.ari.play(call.caller, "sound:auth-thankyou")
+            self.playbacks[playback["id"]] = call.caller
+        except AriError:
+            await self._hangup(call.caller)
 
     # --- the end of a call ---------------------------------------------------------------------------------
 
@@ -646,7 +703,9 @@ class VoiceChannel:
         if call is None or call.state == ENDED:
             return
         if channel_id == call.caller:
-            if call.state in (WAITING, RINGING):
+            if call.state == OFFERING_CALLBACK:
+                await self._finish(call, Outcome.OVERFLOWED, callback="hung_up", cause=cause)
+            elif call.state in (WAITING, RINGING):
                 ringing_leg = call.agent_leg
                 await self._finish(call, Outcome.ABANDONED, cause=cause)
                 await self._hangup(ringing_leg)  # the router's rescind finds the call already closed
