@@ -127,3 +127,22 @@ async def test_caller_who_does_not_press_is_let_go_as_overflowed(center, sandbox
     assert code == 0, out[-1500:]
     call = await center.ended_interaction()
     assert call["outcome"] == "overflowed" and call["timeline"][-1]["data"]["callback"] == "declined"
+
+
+async def test_waiting_callers_hear_their_place_in_line(center, sandbox_state, tmp_path):
+    announcements = {"periodic_interval_seconds": 2, "announce_position": True}
+    await center.queue("5551010", announcements=announcements)
+    first = await place_call(sandbox_state, tmp_path, "5551010", caller="5550110", hang_up_after_ms=7000)
+    await center.latest_in_state("queued")
+    second = await place_call(sandbox_state, tmp_path, "5551010", caller="5550111", hang_up_after_ms=4500)
+    for caller in (first, second):
+        code, out = await caller.finished()
+        assert code == 0, out[-1500:]
+    calls = {i["caller_id"]: await center.interaction(i["id"]) for i in await center.interactions()}
+
+    def places(call):
+        return [e["data"]["position"] for e in call["timeline"] if e["kind"] == "position_announced"]
+
+    assert places(calls["5550110"])[:2] == [1, 1] and len(places(calls["5550110"])) >= 3
+    assert places(calls["5550111"])[0] == 2
+    assert all(c["outcome"] == "abandoned" for c in calls.values())

@@ -77,7 +77,8 @@ class VoiceChannel:
         self.channels: dict[str, VoiceCall] = {}  # caller and agent-leg channel ids -> call
         self.playbacks: dict[str, str] = {}  # playback id -> channel to hang up when it finishes
         self.monitor_modes: dict[str, str] = {}  # monitor tag -> listen | whisper | barge
-        self._waits: set[asyncio.Task[None]] = set()  # short timers (callback key press)
+        self._waits: set[asyncio.Task[None]] = set()  # short timers (callback key press, announcements)
+        self.announcing: dict[str, VoiceCall] = {}  # playback id -> call to put back on music after it
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.reader = AriEventReader(self.ari.config, self.events.put_nowait)
         self._legs = itertools.count(1)
@@ -129,9 +130,16 @@ class VoiceChannel:
         elif kind == "ChannelDtmfReceived":
             await self.dtmf_received(channel.get("id", ""), event.get("digit", ""))
         elif kind == "PlaybackFinished":
-            target = self.playbacks.pop(event.get("playback", {}).get("id", ""), None)
+            playback_id = event.get("playback", {}).get("id", "")
+            target = self.playbacks.pop(playback_id, None)
             if target:
                 await self._hangup(target)
+            announced = self.announcing.pop(playback_id, None)
+            if announced is not None and announced.state == WAITING:
+                try:
+                    await self.ari.start_moh(announced.caller, announced.moh_class)  # back to music
+                except AriError:
+                    pass
         elif kind == LINK_UP:
             log.info("voice link up")
             await self.reconcile()
@@ -260,6 +268,40 @@ class VoiceChannel:
                     await self.ari.start_moh(call.caller, call.moh_class)
             except AriNotFound:
                 await self.gone(call.caller, "hung up while arriving")
+                return
+        interval = (queue.announcements or {}).get("periodic_interval_seconds") or 0
+        if interval and (queue.announcements or {}).get("announce_position"):
+            task = asyncio.create_task(self._announce_position(call, float(interval)))
+            self._waits.add(task)
+            task.add_done_callback(self._waits.discard)
+
+    def position(self, call: VoiceCall) -> int:
+        """The caller's place among those waiting in the same queue, first come first."""
+        waiting = [
+            i for i in self.engine.router.snapshot(self._now()).items
+            if i.queue_id == str(call.queue_id) and str(i.state) in ("waiting", "offered")
+        ]  # fmt: skip
+        ahead = [i for i in waiting if i.arrived_at < next((w.arrived_at for w in waiting if w.item_id == call.item),
+                                                           self._now())]  # fmt: skip
+        return len(ahead) + 1
+
+    async def _announce_position(self, call: VoiceCall, interval: float) -> None:
+        """Every `interval` seconds of waiting, tell the caller their place in line, then back to music."""
+        while True:
+            await asyncio.sleep(interval)
+            async with self.engine.serial():
+                if call.state != WAITING or call.interaction_id not in self.calls:
+                    return
+                place = self.position(call)
+                media = "sound:queue-youarenext" if place == 1 else f"sound:queue-thereare,number:{place - 1},sound:queue-callswaiting"
+                try:
+                    await self.ari.stop_moh(call.caller)
+                    playback = await self.ari.play(call.caller, media)
+                except AriError:
+                    return
+                self.announcing[playback["id"]] = call
+                await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "position_announced",
+                                                                         position=place))  # fmt: skip
 
     async def _closed(self, session: Any, queue: Queue, now: datetime) -> bool:
         if queue.business_hours_id is None:
