@@ -31,7 +31,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from typing import Any
 import httpx
 
 from teleplex.voice.sandbox import Sandbox, SandboxState
-from teleplex.voice.sandbox_config import RTP_RANGE, AgentDevice
+from teleplex.voice.sandbox_config import RTP_RANGE, AgentDevice, free_tcp_port, free_udp_port, udp_port_free
 
 REPO = Path(__file__).resolve().parent.parent
 PCAP = Path("/usr/share/sip-tester/g711a.pcap")
@@ -348,27 +347,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 class Processes:
     """Subprocesses this benchmark started; each in its own session, stopped by pid (never by name)."""
 
@@ -424,7 +402,7 @@ def widen_rtp_window(sandbox: Sandbox, state: SandboxState, ports_needed: int) -
     want_end = start + ports_needed - 1
     new_end = end
     for port in range(end + 1, min(want_end, RTP_RANGE[1]) + 1):
-        if any(a <= port <= b for a, b in others) or not udp_free(port):
+        if any(a <= port <= b for a, b in others) or not udp_port_free(port):
             break
         new_end = port
     if new_end - start + 1 < ports_needed:

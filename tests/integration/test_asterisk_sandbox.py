@@ -15,70 +15,13 @@ import pytest
 import websockets
 
 from teleplex.voice.sandbox import Sandbox, SandboxState
-from teleplex.voice.sandbox_config import free_udp_port
+from voice_harness import place_call
 
 pytestmark = pytest.mark.asterisk
 
 DID = "5551000"
 CALLER = "5550123"
 
-# A customer calling through the carrier trunk: INVITE to the DID, then wait for Teleplex to hang up.
-CALLER_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="teleplex carrier caller">
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=caller 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="200" rtd="true"/>
-  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "Test Caller" <sip:{caller}@[local_ip]:[local_port]>;tag=[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv request="BYE"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:{caller}@[local_ip]:[local_port]>
-      Content-Length: 0
-    ]]>
-  </send>
-</scenario>
-"""
 
 
 async def next_event(ws: Any, event_type: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -122,16 +65,8 @@ async def test_ari_answers_with_asterisk_18_or_newer(sandbox_state: SandboxState
 async def test_carrier_call_reaches_stasis_with_did_and_caller(
     sandbox_state: SandboxState, tmp_path: Path
 ) -> None:
-    scenario = tmp_path / "caller.xml"
-    scenario.write_text(CALLER_SCENARIO.replace("{caller}", CALLER))
     async with websockets.connect(sandbox_state.ari_events_url) as ws, ari_client(sandbox_state) as ari:
-        sipp = await asyncio.create_subprocess_exec(
-            "sipp", f"127.0.0.1:{sandbox_state.sip_udp_port}",
-            "-sf", str(scenario), "-s", DID, "-i", "127.0.0.1",
-            "-p", str(free_udp_port()), "-mp", str(free_udp_port()),
-            "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error",
-            cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
+        caller = await place_call(sandbox_state, tmp_path, DID, caller=CALLER)  # waits for our BYE
         try:
             start = await next_event(ws, "StasisStart")
             channel = start["channel"]
@@ -145,12 +80,10 @@ async def test_carrier_call_reaches_stasis_with_did_and_caller(
             end = await next_event(ws, "StasisEnd")
             assert end["channel"]["id"] == channel["id"]
 
-            output, _ = await asyncio.wait_for(sipp.communicate(), 15)
-            assert sipp.returncode == 0, output.decode(errors="replace")[-2000:]
+            code, output = await caller.finished(15)
+            assert code == 0, output[-2000:]
         finally:
-            if sipp.returncode is None:
-                sipp.kill()
-                await sipp.wait()
+            await caller.kill()
 
 
 async def test_ami_logs_in_and_lists_the_benchmark_queue(sandbox_state: SandboxState) -> None:

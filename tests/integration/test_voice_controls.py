@@ -121,7 +121,7 @@ async def test_supervisor_listens_and_barges_and_it_all_ends_with_the_call(cente
 
     q, _, caller, call = await connected_call(center, sandbox_state, tmp_path, "5553006")
     ari = center.app.state.engine.handlers["voice"].ari
-    sup = await center.create("users", {"username": "sup", "password": "password-123", "roles": ["supervisor"],
+    await center.create("users", {"username": "sup", "password": "password-123", "roles": ["supervisor"],
                                         "supervised_queue_ids": [q["id"]]})  # fmt: skip
     r = await center.client.post("/api/v1/auth/token", json={"username": "sup", "password": "password-123"})
     sup_h = {"Authorization": f"Bearer {r.json()['access_token']}"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from teleplex.core.clock import SystemClock
 from teleplex.core.db import Database
 from teleplex.core.settings import Settings
 from teleplex.voice.sandbox import SandboxState
+from teleplex.voice.sandbox_config import free_udp_port
 
 ANSWERS = "Local/answer@teleplex-local"  # an agent phone that answers at once
 RINGS = "Local/ring@teleplex-local"  # an agent phone that rings for ever
@@ -119,12 +119,6 @@ _HANG_UP_AFTER = """  <pause milliseconds="{ms}"/>
   <recv response="200" crlf="true"/>
 </scenario>
 """
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Caller:

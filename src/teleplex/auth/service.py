@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -18,7 +18,7 @@ from teleplex.auth.passwords import hash_password, needs_rehash, verify_password
 from teleplex.auth.principal import Principal
 from teleplex.auth.roles import Role
 from teleplex.auth.schemas import ApiKeyCreate, ApiKeyOut, UserCreate, UserOut, UserUpdate
-from teleplex.center.models import Agent, AgentQueue, Queue
+from teleplex.center.models import Agent, Queue
 from teleplex.core.clock import Clock
 from teleplex.core.crud import flush_or_conflict, get_or_404, page
 from teleplex.core.errors import Conflict, InvalidInput, TooManyAttempts, Unauthenticated

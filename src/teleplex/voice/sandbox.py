@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -30,6 +29,7 @@ import httpx
 
 from teleplex.core.clock import Clock, SystemClock
 from teleplex.voice.sandbox_config import (
+    udp_port_free,
     APP_NAME,
     CARRIER_ENDPOINT,
     AgentDevice,
@@ -294,7 +294,7 @@ class Sandbox:
             self._rx(state.asterisk_conf, "core waitfullybooted", timeout=remaining)
         except SandboxError as exc:
             raise StartError(f"Asterisk instance {self.instance} did not finish booting: {exc}") from exc
-        if _udp_port_free(state.sip_udp_port):
+        if udp_port_free(state.sip_udp_port):
             # The port was taken between choosing and binding; PJSIP logs it but keeps running.
             raise StartError(
                 f"PJSIP did not bind UDP 127.0.0.1:{state.sip_udp_port} (taken meanwhile?); run up again.\n"
@@ -464,14 +464,6 @@ def _parse_ari_time(value: str) -> datetime:
     """ARI writes times like 2026-01-05T09:00:00.123+0000."""
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
 
-
-def _udp_port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _start_ticks(pid: int) -> int | None:

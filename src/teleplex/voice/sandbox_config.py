@@ -136,6 +136,16 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
+def udp_port_free(port: int) -> bool:
+    """Whether this UDP port can be bound on 127.0.0.1 now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def distinct_ports(count: int) -> list[int]:
     """`count` different free TCP ports (each also probed free for UDP), for one instance."""
     ports: list[int] = []
