@@ -63,7 +63,7 @@ async def database() -> AsyncIterator[Database]:
         await db.dispose()
         if IN_CI:
             raise
-        pytest.skip(f"no postgres reachable at {db.url.split('@')[-1]}: {exc}")
+        pytest.skip(f"no postgres reachable at {db.url.split('@')[-1]}: {exc}")  # outside CI only (raised above in CI)
     yield db
     await db.dispose()
 

@@ -140,7 +140,7 @@ async def test_supervisor_listens_and_barges_and_it_all_ends_with_the_call(cente
     assert r.status_code == 204
 
     async def three_in_call():
-        b = next((b for b in await ari.bridges() if b["id"] == f"tpx-call-{call['id']}"), None)
+        b = next((b for b in await ari.bridges() if b["id"].startswith(f"tpx-call-{call['id']}-")), None)
         return b if b and len(b["channels"]) == 3 else None
 
     await eventually(three_in_call, 10, "the supervisor to join the call")

@@ -71,7 +71,7 @@ def bridge_of(center, call_id):
     ari = center.app.state.engine.handlers["voice"].ari
 
     async def get():
-        return next((b for b in await ari.bridges() if b["id"] == f"tpx-call-{call_id}"), None)
+        return next((b for b in await ari.bridges() if b["id"].startswith(f"tpx-call-{call_id}-")), None)
 
     return get
 

@@ -107,6 +107,18 @@ class Engine:
         return decisions
 
     async def apply(self, decisions: list[Decision]) -> None:
+        """Store what the decisions record in one transaction, then carry them out in order."""
+        records = [d for d in decisions if isinstance(d, AgentStateChanged | WrapUpEnded)]
+        if records:
+            try:
+                async with self.db.session() as session:
+                    for d in records:
+                        if isinstance(d, AgentStateChanged):
+                            await self._store_state(session, d)
+                        else:
+                            await self._store_wrapup(session, d)
+            except Exception:  # the routing already happened; losing its history must not stop the calls
+                log.exception("storing routing history failed", decisions=len(records))
         for d in decisions:
             try:
                 await self._apply_one(d)
@@ -134,13 +146,14 @@ class Engine:
     def _handler_of(self, item_id: str) -> ChannelHandler:
         return self.handlers[self.item_channel[item_id]]
 
-    async def _agent_state_changed(self, d: AgentStateChanged) -> None:
+    async def _store_state(self, session: Any, d: AgentStateChanged) -> None:
         agent_id = int(d.agent_id)
-        async with self.db.session() as session:
-            await interactions.agent_state(
-                session, agent_id, d.at, str(d.new), d.pause_reason or (d.reason if d.new == "paused" else None)
-            )
-            await self._remember_session(session, agent_id, d)
+        await interactions.agent_state(
+            session, agent_id, d.at, str(d.new), d.pause_reason or (d.reason if d.new == "paused" else None)
+        )
+        await self._remember_session(session, agent_id, d)
+
+    async def _agent_state_changed(self, d: AgentStateChanged) -> None:
         self.publish(
             "agent.state",
             d.at,
@@ -175,11 +188,12 @@ class Engine:
             except Exception:  # an agent deleted meanwhile, or a queue gone: log and carry on with the others
                 log.exception("could not restore an agent's login", agent_id=row.agent_id)
 
+    async def _store_wrapup(self, session: Any, d: WrapUpEnded) -> None:
+        interaction = await session.get(Interaction, int(d.item_id))
+        if interaction is not None:
+            await interactions.wrapup_done(session, interaction, d.at)
+
     async def _wrapup_ended(self, d: WrapUpEnded) -> None:
-        async with self.db.session() as session:
-            interaction = await session.get(Interaction, int(d.item_id))
-            if interaction is not None:
-                await interactions.wrapup_done(session, interaction, d.at)
         self.item_channel.pop(d.item_id, None)
 
     def publish(self, kind: str, at: datetime, data: dict[str, Any], queue_id: int | None = None,

@@ -290,8 +290,12 @@ class Router:
             raise ChannelNotAccepted(f"queue {queue.id!r} does not take {item.channel!r}")
         if item.id in self._items:
             raise DuplicateItem(f"item {item.id!r} is already being routed")
+        self._add_item(item, cls, now)
+        return self._dispatch(now)
+
+    def _add_item(self, item: WorkItem, cls: str, now: datetime) -> _Item:
         self._seq += 1
-        self._items[item.id] = _Item(
+        added = _Item(
             id=item.id,
             queue_id=item.queue_id,
             channel=item.channel,
@@ -302,7 +306,8 @@ class Router:
             required_skills=item.required_skills,
             seq=self._seq,
         )
-        return self._dispatch(now)
+        self._items[item.id] = added
+        return added
 
     def resume_connected(self, item: WorkItem, agent_id: str) -> list[Decision]:
         """Take back an item that is already connected to an agent, as after an engine restart: the call
@@ -317,21 +322,8 @@ class Router:
         agent = self._agents.get(agent_id)
         if agent is None:
             raise AgentNotFound(f"agent {agent_id!r} is not logged in")
-        self._seq += 1
-        self._items[item.id] = _Item(
-            id=item.id,
-            queue_id=item.queue_id,
-            channel=item.channel,
-            cls=cls,
-            arrived_at=item.arrived_at,
-            queued_at=now,
-            priority_bump=item.priority_bump,
-            required_skills=item.required_skills,
-            seq=self._seq,
-            state=ItemState.CONNECTED,
-            agent_id=agent_id,
-            wrapup_s=queue.wrapup_s,
-        )
+        resumed = self._add_item(item, cls, now)
+        resumed.state, resumed.agent_id, resumed.wrapup_s = ItemState.CONNECTED, agent_id, queue.wrapup_s
         agent.interactions[item.id] = cls
         out: list[Decision] = []
         self._refresh(agent, now, "resumed", out)

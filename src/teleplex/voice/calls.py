@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -207,6 +208,12 @@ class VoiceChannel:
                 log.warning("resumed call's agent is not logged in", interaction_id=record.id, error=str(exc))
             log.info("resumed a connected call", interaction_id=record.id)
             return
+        if channels[record.media_ref].get("state") != "Up":
+            # the engine stopped between queueing the call and answering it: answer it now
+            try:
+                await self.ari.answer(call.caller)
+            except AriError:
+                pass
         async with self.engine.db.session() as session:
             stored = await session.get(Interaction, record.id)
             if stored is not None and stored.state == "offered":
@@ -395,7 +402,8 @@ class VoiceChannel:
             await self._hangup(leg)
             return
         call.state = CONNECTED
-        call.bridge = f"tpx-call-{interaction_id}"
+        # unique per connection: interaction ids can repeat across databases while Asterisk keeps bridges
+        call.bridge = f"tpx-call-{interaction_id}-{uuid.uuid4().hex[:8]}"
         now = self._now()
         try:
             await self.ari.create_bridge(call.bridge, "mixing", name=f"interaction {interaction_id}")
@@ -411,19 +419,21 @@ class VoiceChannel:
             await self.gone(call.caller, "left while being connected")
             return
         recording_path = await self._start_recording(call)
-        await self._record(call, lambda s, i: self._connected(s, i, now, agent_id, recording_path))
+        bridge = call.bridge
+        await self._record(call, lambda s, i: self._connected(s, i, now, agent_id, recording_path, bridge))
         self._publish(call, "interaction.connected")
 
-    async def _connected(self, session: Any, i: Interaction, now: datetime, agent_id: int, path: str | None) -> None:
+    async def _connected(
+        self, session: Any, i: Interaction, now: datetime, agent_id: int, path: str | None, bridge: str | None
+    ) -> None:
         await interactions.connected(session, i, now, agent_id)
-        i.bridge_ref = f"tpx-call-{i.id}"
+        i.bridge_ref = bridge
         if path:
             i.recording_path = path
             await interactions.event(session, i, now, "recording_started", agent_id, path=path)
 
     async def _start_recording(self, call: VoiceCall) -> str | None:
-        async with self.engine.db.session() as session:
-            queue = await session.get(Queue, call.queue_id)
+        queue = await self.engine.refresh_queue(call.queue_id)  # cached: no database read per call
         if queue is None or not queue.recording or call.bridge is None:
             return None
         name = f"teleplex-{call.interaction_id}"
