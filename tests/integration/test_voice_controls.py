@@ -170,3 +170,29 @@ async def test_only_a_supervisor_of_the_queue_may_monitor(center, sandbox_state,
     assert r.status_code == 403
     await center.do(call["id"], "hangup")
     await caller.finished()
+
+
+async def test_blind_transfer_to_a_named_agent(center, sandbox_state, tmp_path):
+    from voice_harness import eventually
+
+    q, first, caller, call = await connected_call(center, sandbox_state, tmp_path, "5553009")
+    other_queue = await center.queue("5553010")
+    named = await center.agent(ANSWERS, [other_queue["id"]])  # not a member of the call's queue
+    busy = await center.agent(ANSWERS, [q["id"]], login=False)
+    r = await center.post(f"interactions/{call['id']}/transfer", {"to": {"kind": "agent", "agent_id": busy["id"]}})
+    assert r.status_code == 409 and "not available (logged out)" in r.json()["error"]["message"]
+    await center.do(call["id"], "transfer", {"to": {"kind": "agent", "agent_id": named["id"]}})
+
+    async def with_named():
+        i = await center.interaction(call["id"])
+        return i if i["state"] == "connected" and i["agent_id"] == named["id"] else None
+
+    moved = await eventually(with_named, 15, "the call to reach the named agent")
+    assert moved["queue_id"] == q["id"]  # it stays the queue's call for reports
+    await center.presence_is(first["id"], "ready")
+    await center.do(call["id"], "hangup")
+    await caller.finished()
+    done = await center.ended_interaction()
+    assert [e["data"]["to"] for e in done["timeline"] if e["kind"] == "transferred"] == [
+        {"kind": "agent", "agent_id": named["id"]}
+    ]

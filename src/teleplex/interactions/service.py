@@ -96,15 +96,16 @@ async def connected(session: AsyncSession, interaction: Interaction, at: datetim
     await event(session, interaction, at, "answered", agent_id)
 
 
-async def transferred_to_queue(
-    session: AsyncSession, interaction: Interaction, at: datetime, agent_id: int | None, queue_id: int
+async def transferred(
+    session: AsyncSession, interaction: Interaction, at: datetime, agent_id: int | None, to: dict[str, Any]
 ) -> None:
-    """A blind transfer to a queue: the record goes on, waiting again, under the new queue."""
+    """A blind transfer within the center (to a queue or an agent): the record goes on, waiting again."""
     if interaction.state == S.HELD:
         await unheld(session, interaction, at)
     _move(interaction, S.QUEUED)
-    await event(session, interaction, at, "transferred", agent_id, to={"kind": "queue", "queue_id": queue_id})
-    interaction.queue_id = queue_id
+    await event(session, interaction, at, "transferred", agent_id, to=to)
+    if to.get("kind") == "queue":
+        interaction.queue_id = to["queue_id"]
 
 
 async def held(session: AsyncSession, interaction: Interaction, at: datetime) -> None:

@@ -327,6 +327,8 @@ class ItemSnapshot:
     agent_id: str | None
     declined_by: tuple[tuple[str, int, datetime], ...]
     """(agent id, times declined or missed, not re-offered to that agent before this time)."""
+    target_agent: str | None = None
+    """Set while a transfer by name waits for that one agent."""
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ class _Item:
     offer_deadline: datetime | None = None
     wrapup_s: float = 0.0
     declines: dict[str, _Decline] = field(default_factory=dict)
+    target_agent: str | None = None  # a transfer to one agent: only they are offered it, once
 
 
 @dataclass
@@ -393,6 +394,29 @@ class Router:
         item.state = ItemState.WAITING
         item.agent_id = None
         item.declines.clear()
+        item.target_agent = None
+        return out + self._dispatch(now)
+
+    def transfer_to_agent(self, item_id: str, agent_id: str) -> list[Decision]:
+        """Offer an item to one agent (a transfer by name), whatever their queues; the agent who held it is
+        released. If the target does not take it, the item goes back to its queue's normal routing."""
+        now = self._time()
+        item = self._item(item_id)
+        if agent_id not in self._agents:
+            raise AgentNotFound(f"agent {agent_id!r} is not logged in")
+        if item.agent_id == agent_id:
+            raise InvalidTransition(f"item {item_id!r} is already with agent {agent_id!r}")
+        out: list[Decision] = []
+        if item.state is ItemState.OFFERED:
+            assert item.agent_id is not None
+            self._rescind(item, self._agents[item.agent_id], now, "transferred", out)
+        elif item.state is ItemState.CONNECTED:
+            self._finish(item, now, "transferred", out)
+        item.state = ItemState.WAITING
+        item.agent_id = None
+        item.queued_at = now
+        item.declines.clear()
+        item.target_agent = agent_id
         return out + self._dispatch(now)
 
     # --- time ---------------------------------------------------------------------------------
@@ -491,6 +515,7 @@ class Router:
                 wait_s=wait(i),
                 agent_id=i.agent_id,
                 declined_by=tuple((aid, d.count, d.not_before) for aid, d in sorted(i.declines.items())),
+                target_agent=i.target_agent,
             )
             for i in items
         )
@@ -605,6 +630,8 @@ class Router:
         item.state = ItemState.WAITING
         item.agent_id = None
         item.offer_deadline = None
+        if item.target_agent == agent.id:
+            item.target_agent = None  # the named agent did not take it: back to the queue's routing
         previous = item.declines.get(agent.id)
         item.declines[agent.id] = _Decline((previous.count if previous else 0) + 1, now + self._reoffer_delay)
         queue = self._queues[item.queue_id]
@@ -733,7 +760,12 @@ class Router:
 
     def _candidate(self, agent: _Agent, item: _Item, queue: QueueSpec, now: datetime) -> Candidate | None:
         """The agent's routing facts for this item, or None when they may not be offered it now."""
-        penalty = agent.spec.queues.get(queue.id)
+        if item.target_agent is not None:
+            if agent.id != item.target_agent:
+                return None
+            penalty: int | None = 0  # transferred by name: queue membership and skills do not apply
+        else:
+            penalty = agent.spec.queues.get(queue.id)
         if penalty is None or agent.pause_reason is not None:
             return None
         cls = item.cls
@@ -745,7 +777,7 @@ class Router:
         if cls != VOICE and not queue.offer_chats_during_call and agent.has_voice_work():
             return None
         required = item.required_skills if item.required_skills is not None else queue.required_skills
-        if not meets(agent.spec.skills, required):
+        if item.target_agent is None and not meets(agent.spec.skills, required):
             return None
         decline = item.declines.get(agent.id)
         if decline is not None and decline.not_before > now:

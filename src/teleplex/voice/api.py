@@ -29,13 +29,18 @@ class TransferToQueue(ApiInput):
     queue_id: Id
 
 
+class TransferToAgent(ApiInput):
+    kind: Literal["agent"]
+    agent_id: Id
+
+
 class TransferToNumber(ApiInput):
     kind: Literal["number"]
     number: PhoneNumber
 
 
 class TransferBody(ApiInput):
-    to: Annotated[TransferToQueue | TransferToNumber, Field(discriminator="kind")]
+    to: Annotated[TransferToQueue | TransferToAgent | TransferToNumber, Field(discriminator="kind")]
 
 
 class MonitorBody(ApiInput):
@@ -99,12 +104,14 @@ async def dtmf(interaction_id: IdPath, body: DtmfBody, request: Request, session
     await _act(request, session, principal, interaction_id, lambda v: v.send_dtmf(interaction_id, body.digits))
 
 
-@router.post("/{interaction_id}/transfer", status_code=204, summary="Blind transfer to a queue or a number")
+@router.post("/{interaction_id}/transfer", status_code=204, summary="Blind transfer to a queue, an agent or a number")
 async def transfer(interaction_id: IdPath, body: TransferBody, request: Request, session: SessionDep,
                    principal: PrincipalDep) -> None:  # fmt: skip
     to = body.to
     if isinstance(to, TransferToQueue):
         await _act(request, session, principal, interaction_id, lambda v: v.transfer_to_queue(interaction_id, to.queue_id))
+    elif isinstance(to, TransferToAgent):
+        await _act(request, session, principal, interaction_id, lambda v: v.transfer_to_agent(interaction_id, to.agent_id))
     else:
         await _act(request, session, principal, interaction_id, lambda v: v.transfer_to_number(interaction_id, to.number))
 

@@ -649,12 +649,31 @@ class VoiceChannel:
         except AriNotFound:
             pass
 
-        async def moved(session: Any, i: Interaction) -> None:
-            await interactions.transferred_to_queue(session, i, self._now(), agent_id, queue_id)
-
-        await self._record(call, moved)
+        to = {"kind": "queue", "queue_id": queue_id}
+        await self._record(call, lambda s, i: interactions.transferred(s, i, self._now(), agent_id, to))
         self._publish(call, "interaction.queued")
         await self.engine.decide(lambda: self.engine.router.transfer_to_queue(call.item, str(queue_id)))
+
+    async def transfer_to_agent(self, interaction_id: int, agent_id: int) -> None:
+        """Blind transfer by name: the customer hears music while the named agent's phone rings; if they do
+        not answer, the call goes back to its queue."""
+        call = self.live_call(interaction_id)
+        target = next((a for a in self.engine.router.snapshot(self._now()).agents if a.agent_id == str(agent_id)), None)
+        if target is None or str(target.state) != "ready":
+            state = "logged out" if target is None else str(target.state).replace("_", " ")
+            raise Conflict(f"agent {agent_id} is not available ({state})", {"agent_id": agent_id})
+        if call.agent_id == agent_id:
+            raise Conflict(f"interaction {interaction_id} is already with agent {agent_id}")
+        previous = await self._release_agent(call)
+        call.state = WAITING
+        try:
+            await self.ari.start_moh(call.caller, call.moh_class)
+        except AriNotFound:
+            pass
+        to = {"kind": "agent", "agent_id": agent_id}
+        await self._record(call, lambda s, i: interactions.transferred(s, i, self._now(), previous, to))
+        self._publish(call, "interaction.queued")
+        await self.engine.decide(lambda: self.engine.router.transfer_to_agent(call.item, str(agent_id)))
 
     async def transfer_to_number(self, interaction_id: int, number: str) -> None:
         """Blind transfer out of the center: the call continues in the dialplan towards the carrier."""

@@ -14,11 +14,13 @@ from teleplex.routing import (
     DEFAULT_CAPACITY_CLASSES,
     VOICE,
     AgentBusy,
+    AgentNotFound,
     AgentSnapshot,
     AgentSpec,
     AgentStateChanged,
     ChannelNotAccepted,
     Decision,
+    InvalidTransition,
     ItemSnapshot,
     ItemState,
     Offer,
@@ -210,6 +212,22 @@ class RouterMachine(RuleBasedStateMachine):
         self.connected.pop(item, None)  # an offer ends through OfferRescinded
         self.apply(out)
 
+    @rule(data=st.data(), agent=st.sampled_from(AGENTS))
+    def transfer_by_name(self, data: st.DataObject, agent: str) -> None:
+        live = sorted(i.item_id for i in self.router.snapshot().items)
+        if not live:
+            return
+        item = data.draw(st.sampled_from(live))
+        try:
+            out = self.router.transfer_to_agent(item, agent)
+        except AgentNotFound:
+            assert agent not in self.specs
+            return
+        except InvalidTransition:
+            return  # already with that agent
+        self.connected.pop(item, None)
+        self.apply(out)
+
     @rule(seconds=st.sampled_from([0.5, 3.0, 10.0, 25.0]))
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
@@ -296,7 +314,10 @@ class RouterMachine(RuleBasedStateMachine):
     def eligible(self, a: AgentSnapshot, queue_id: str, item: ItemSnapshot | WorkItem, now: datetime) -> bool:
         spec = self.specs[a.agent_id]
         queue = self.queues[queue_id]
-        if queue_id not in spec.queues or a.pause_wanted:
+        target = item.target_agent if isinstance(item, ItemSnapshot) else None
+        if target is not None and a.agent_id != target:
+            return False  # a transfer by name waits for its one agent
+        if (target is None and queue_id not in spec.queues) or a.pause_wanted:
             return False
         item_id = item.item_id if isinstance(item, ItemSnapshot) else item.id
         cls = cls_of(item.channel)
@@ -306,7 +327,7 @@ class RouterMachine(RuleBasedStateMachine):
             return False
         if cls != VOICE and not queue.offer_chats_during_call and a.load.get(VOICE, 0) > 0:
             return False
-        required = self.required(item_id, queue)
+        required = {} if target is not None else self.required(item_id, queue)
         if any(spec.skills.get(s, 0) < level for s, level in required.items()):
             return False
         if isinstance(item, ItemSnapshot):
