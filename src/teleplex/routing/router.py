@@ -320,9 +320,7 @@ class Router:
             raise ChannelNotAccepted(f"queue {queue.id!r} does not take {item.channel!r}")
         if item.id in self._items:
             raise DuplicateItem(f"item {item.id!r} is already being routed")
-        agent = self._agents.get(agent_id)
-        if agent is None:
-            raise AgentNotFound(f"agent {agent_id!r} is not logged in")
+        agent = self._agent(agent_id)
         resumed = self._add_item(item, cls, now)
         resumed.state, resumed.agent_id, resumed.wrapup_s = ItemState.CONNECTED, agent_id, queue.wrapup_s
         agent.interactions[item.id] = cls
@@ -402,8 +400,7 @@ class Router:
         released. If the target does not take it, the item goes back to its queue's normal routing."""
         now = self._time()
         item = self._item(item_id)
-        if agent_id not in self._agents:
-            raise AgentNotFound(f"agent {agent_id!r} is not logged in")
+        self._agent(agent_id)
         if item.agent_id == agent_id:
             raise InvalidTransition(f"item {item_id!r} is already with agent {agent_id!r}")
         out: list[Decision] = []
