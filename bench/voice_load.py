@@ -731,7 +731,7 @@ def main() -> int:
             if args.profile:
                 py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
                 profiler = procs.start("py-spy", [
-                    py_spy, "record", "-p", str(server.pid), "-d", str(int(args.profile)), "-r", "50",
+                    py_spy, "record", "-p", str(server.pid), "-d", str(int(args.profile)), "-r", "400",
                     "-f", "raw", "--nonblocking", "-o", str(work / "teleplex.pyspy.txt"),
                 ], out=work / "py-spy.out")  # fmt: skip
             results_tpx, tpx_log = run_load(

@@ -19,6 +19,7 @@ from teleplex.core.clock import Clock
 from teleplex.core.db import Database
 from teleplex.core.events import Event, EventBus
 from teleplex.core.logging import get_logger
+from teleplex.engine.journal import Journal
 from teleplex.engine.models import AgentSession
 from teleplex.engine.specs import agent_spec, queue_spec
 from teleplex.interactions import service as interactions
@@ -55,6 +56,7 @@ class Engine:
         self.clock = clock
         self.bus = bus
         self.router = Router(clock)
+        self.journal = Journal(db)  # records are written behind the routing, in order
         self.handlers: dict[str, ChannelHandler] = {}
         self.item_channel: dict[str, str] = {}  # router item id -> channel kind
         self.devices: dict[str, str | None] = {}  # logged-in agent id -> the device to ring
@@ -67,6 +69,7 @@ class Engine:
     # --- lifecycle -----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.journal.start()
         async with self.db.session() as session:
             for queue in (await session.execute(select(Queue))).scalars():
                 self.router.configure_queue(queue_spec(queue))
@@ -83,6 +86,7 @@ class Engine:
             except (asyncio.CancelledError, Exception):  # noqa: PERF203 - shutting down, nothing to report
                 pass
         self._tasks.clear()
+        await self.journal.stop()
         self.started = False
 
     def spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
@@ -107,23 +111,28 @@ class Engine:
         return decisions
 
     async def apply(self, decisions: list[Decision]) -> None:
-        """Store what the decisions record in one transaction, then carry them out in order."""
+        """Queue what the decisions record (stored behind, in order), then carry them out in order."""
         records = [d for d in decisions if isinstance(d, AgentStateChanged | WrapUpEnded)]
         if records:
-            try:
-                async with self.db.session() as session:
-                    for d in records:
-                        if isinstance(d, AgentStateChanged):
-                            await self._store_state(session, d)
-                        else:
-                            await self._store_wrapup(session, d)
-            except Exception:  # the routing already happened; losing its history must not stop the calls
-                log.exception("storing routing history failed", decisions=len(records))
+            devices = {d.agent_id: self.devices.get(d.agent_id) for d in records if isinstance(d, AgentStateChanged)}
+
+            async def store(session: Any) -> None:
+                for d in records:
+                    if isinstance(d, AgentStateChanged):
+                        await self._store_state(session, d, devices[d.agent_id])
+                    else:
+                        await self._store_wrapup(session, d)
+
+            self.journal.write(store)
         for d in decisions:
             try:
                 await self._apply_one(d)
             except Exception:  # one failed decision must not stop the others; the log says which
                 log.exception("applying a routing decision failed", decision=repr(d))
+
+    async def settle(self) -> None:
+        """Wait until every record queued so far is stored, so an API answer reads what it just did."""
+        await self.journal.settle()
 
     async def _apply_one(self, d: Decision) -> None:
         match d:
@@ -146,12 +155,12 @@ class Engine:
     def _handler_of(self, item_id: str) -> ChannelHandler:
         return self.handlers[self.item_channel[item_id]]
 
-    async def _store_state(self, session: Any, d: AgentStateChanged) -> None:
+    async def _store_state(self, session: Any, d: AgentStateChanged, device: str | None) -> None:
         agent_id = int(d.agent_id)
         await interactions.agent_state(
             session, agent_id, d.at, str(d.new), d.pause_reason or (d.reason if d.new == "paused" else None)
         )
-        await self._remember_session(session, agent_id, d)
+        await self._remember_session(session, agent_id, d, device)
 
     async def _agent_state_changed(self, d: AgentStateChanged) -> None:
         self.publish(
@@ -162,7 +171,7 @@ class Engine:
                   "pause_reason": d.pause_reason},
         )  # fmt: skip
 
-    async def _remember_session(self, session: Any, agent_id: int, d: AgentStateChanged) -> None:
+    async def _remember_session(self, session: Any, agent_id: int, d: AgentStateChanged, device: str | None) -> None:
         """Keep the login row in step with presence, so a restarted engine logs the agent back in as they were."""
         row = await session.get(AgentSession, agent_id)
         if d.new == Presence.LOGGED_OUT:
@@ -170,7 +179,7 @@ class Engine:
                 await session.delete(row)
             return
         if row is None:
-            row = AgentSession(agent_id=agent_id, device=self.devices.get(d.agent_id), logged_in_at=d.at)
+            row = AgentSession(agent_id=agent_id, device=device, logged_in_at=d.at)
             session.add(row)
         if d.new == Presence.PAUSED:
             row.pause_reason = d.pause_reason or d.reason

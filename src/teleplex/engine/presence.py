@@ -51,6 +51,7 @@ async def _fact(engine: Engine, agent_id: int, fact: Callable[[], list[Decision]
             raise Conflict(f"agent {agent_id} is not logged in", {"agent_id": agent_id}) from None
         except RoutingError as exc:
             raise Conflict(str(exc), {"agent_id": agent_id}) from None
+    await engine.settle()
     return agent_state(engine, agent_id)
 
 
@@ -66,6 +67,7 @@ async def login(engine: Engine, agent_id: int, device: str | None, pause_reason:
             await engine.agent_login(agent_id, device, pause_reason)
         except RoutingError as exc:
             raise Conflict(str(exc), {"agent_id": agent_id}) from None
+    await engine.settle()
     return agent_state(engine, agent_id)
 
 

@@ -77,10 +77,12 @@ async def _controllable(session: SessionDep, principal: Principal, interaction_i
 
 
 async def _act(request: Request, session: SessionDep, principal: Principal, interaction_id: int, action) -> None:  # noqa: ANN001
-    await _controllable(session, principal, interaction_id)
     voice = voice_of(request)
+    await voice.engine.settle()  # the record may trail the call by a moment: judge on the latest
+    await _controllable(session, principal, interaction_id)
     async with voice.engine.serial():
         await action(voice)
+    await voice.engine.settle()
 
 
 @router.post("/{interaction_id}/hangup", status_code=204, summary="End the call")

@@ -24,7 +24,7 @@ from teleplex.contacts.service import normalise_phone, resolve_phone
 from teleplex.core.errors import Conflict
 from teleplex.core.logging import get_logger
 from teleplex.core.settings import Settings
-from teleplex.engine.engine import Engine
+from teleplex.engine.engine import QUEUE_CONFIG_TTL_S, Engine
 from teleplex.interactions import service as interactions
 from teleplex.interactions.models import Interaction
 from teleplex.interactions.states import Outcome
@@ -52,6 +52,7 @@ class VoiceCall:
     bridge: str | None = None
     recording: str | None = None
     moh_class: str = "default"
+    arrived_at: datetime | None = None
     monitors: list[str] = field(default_factory=list)  # supervisors' channels (and snoops) to end with the call
     consult: str | None = None  # the leg to a party the agent is consulting (the customer on hold)
     handed_over: bool = False  # a consult was completed: the agent left, the customer talks to `consult`
@@ -83,6 +84,7 @@ class VoiceChannel:
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.reader = AriEventReader(self.ari.config, self.events.put_nowait)
         self._legs = itertools.count(1)
+        self._dids: dict[str, tuple[float, int | None, BusinessHours | None]] = {}  # did -> (read at, queue, hours)
         engine.handlers["voice"] = self
 
     @property
@@ -157,6 +159,7 @@ class VoiceChannel:
         original arrival time, connected ones resumed on their agent; records whose channels are gone are
         closed.
         """
+        await self.engine.settle()  # what memory holds is on record before comparing it with Asterisk
         channels = {c["id"]: c for c in await self.ari.channels()}
         bridges = {b["id"]: b for b in await self.ari.bridges()}
         for call in list(self.calls.values()):
@@ -183,7 +186,8 @@ class VoiceChannel:
     async def _take_back(self, record: Interaction, channels: dict[str, Any], bridges: dict[str, Any]) -> None:
         assert record.media_ref is not None and record.queue_id is not None
         caller = channels[record.media_ref].get("caller") or {}
-        call = VoiceCall(record.id, record.media_ref, record.queue_id, caller.get("number"), caller.get("name"))
+        call = VoiceCall(record.id, record.media_ref, record.queue_id, caller.get("number"), caller.get("name"),
+                         arrived_at=record.arrived_at)  # fmt: skip
         bridge = bridges.get(record.bridge_ref or "")
         others = [c for c in (bridge or {}).get("channels", []) if c != record.media_ref]
         if record.state in ("connected", "held") and not others:  # the agent hung up while we were away
@@ -230,19 +234,17 @@ class VoiceChannel:
     # --- a call arrives ------------------------------------------------------------------------------------
 
     async def inbound(self, channel: dict[str, Any], did: str) -> None:
+        """A customer's call enters: one small write for its record, then routing; the rest is stored behind."""
         now = self._now()
         caller = channel.get("caller") or {}
         number, name = caller.get("number") or None, caller.get("name") or None
+        queue, hours = await self._queue_for(did)
+        closed = queue is not None and hours is not None and not is_open(hours.timezone, hours.weekly,
+                                                                          hours.holidays, now)  # fmt: skip
         async with self.engine.db.session() as session:
-            queue = (
-                await session.execute(select(Queue).join(QueueDid).where(QueueDid.did == did))
-            ).scalar()
-            contact = await resolve_phone(session, now, number, self.settings.phone_region, name)
             interaction = await interactions.open_interaction(
-                session, now, channel="voice", media_ref=channel["id"], did=did, caller_id=number,
-                caller_name=name, contact_id=contact.id if contact else None,
+                session, now, channel="voice", media_ref=channel["id"], did=did, caller_id=number, caller_name=name,
             )  # fmt: skip
-            closed = queue is not None and await self._closed(session, queue, now)
             if queue is None:
                 await interactions.ended(session, interaction, now, Outcome.NO_QUEUE)
             elif closed:
@@ -251,6 +253,7 @@ class VoiceChannel:
             else:
                 await interactions.queued(session, interaction, now, queue.id)
             iid = interaction.id
+        self._link_contact(iid, now, number, name)
         if queue is None:
             log.warning("no queue for the dialled number", did=did)
             await self._hangup(channel["id"], "unallocated")
@@ -258,7 +261,7 @@ class VoiceChannel:
         if closed:
             await self._closed_treatment(channel["id"], queue)
             return
-        call = VoiceCall(iid, channel["id"], queue.id, number, name, moh_class=queue.moh_class)
+        call = VoiceCall(iid, channel["id"], queue.id, number, name, moh_class=queue.moh_class, arrived_at=now)
         self.calls[iid] = call
         self.channels[call.caller] = call
         self.engine.item_channel[call.item] = "voice"
@@ -281,6 +284,32 @@ class VoiceChannel:
             task = asyncio.create_task(self._announce_position(call, float(interval)))
             self._waits.add(task)
             task.add_done_callback(self._waits.discard)
+
+    async def _queue_for(self, did: str) -> tuple[Queue | None, BusinessHours | None]:
+        """The queue a dialled number goes to and its business hours, read at most every few seconds."""
+        cached = self._dids.get(did)
+        if cached is None or self.engine.clock.monotonic() - cached[0] >= QUEUE_CONFIG_TTL_S:
+            async with self.engine.db.session() as session:
+                row = (await session.execute(select(Queue).join(QueueDid).where(QueueDid.did == did))).scalar()
+                hours = await session.get(BusinessHours, row.business_hours_id) if row and row.business_hours_id else None
+            cached = (self.engine.clock.monotonic(), row.id if row else None, hours)
+            self._dids[did] = cached
+        queue = await self.engine.refresh_queue(cached[1]) if cached[1] is not None else None
+        return queue, cached[2] if queue is not None else None
+
+    def _link_contact(self, interaction_id: int, at: datetime, number: str | None, name: str | None) -> None:
+        """Find or create the caller's profile by their number, behind the call (nothing waits for it)."""
+        if not number:
+            return
+        region = self.settings.phone_region
+
+        async def link(session: Any) -> None:
+            contact = await resolve_phone(session, at, number, region, name)
+            interaction = await session.get(Interaction, interaction_id)
+            if contact is not None and interaction is not None:
+                interaction.contact_id = contact.id
+
+        self.engine.journal.write(link)
 
     def position(self, call: VoiceCall) -> int:
         """The caller's place among those waiting in the same queue, first come first."""
@@ -307,14 +336,8 @@ class VoiceChannel:
                 except AriError:
                     return
                 self.announcing[playback["id"]] = call
-                await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "position_announced",
+                self._record(call, lambda s, i, at: interactions.event(s, i, at, "position_announced",
                                                                          position=place))  # fmt: skip
-
-    async def _closed(self, session: Any, queue: Queue, now: datetime) -> bool:
-        if queue.business_hours_id is None:
-            return False
-        hours = await session.get(BusinessHours, queue.business_hours_id)
-        return hours is not None and not is_open(hours.timezone, hours.weekly, hours.holidays, now)
 
     async def _closed_treatment(self, channel_id: str, queue: Queue) -> None:
         treatment = queue.closed_treatment or {"kind": "hangup"}
@@ -356,10 +379,10 @@ class VoiceChannel:
             )  # fmt: skip
         except AriError as exc:
             log.warning("could not ring the agent", agent_id=agent_id, device=device, error=exc.message)
-            await self._record(call, lambda s, i: interactions.offered(s, i, d.at, agent_id))
+            self._record(call, lambda s, i, at: interactions.offered(s, i, d.at, agent_id))
             await self._offer_failed(call, leg, "unreachable")
             return
-        await self._record(call, lambda s, i: interactions.offered(s, i, d.at, agent_id))
+        self._record(call, lambda s, i, at: interactions.offered(s, i, d.at, agent_id))
         self._publish(call, "interaction.offered")
 
     async def _offer_failed(self, call: VoiceCall, leg: str, reason: str) -> None:
@@ -370,7 +393,7 @@ class VoiceChannel:
         assert agent_id is not None
         call.state, call.agent_leg, call.agent_id = WAITING, None, None
         self.channels.pop(leg, None)
-        await self._record(call, lambda s, i: interactions.offer_failed(s, i, self._now(), agent_id, reason))
+        self._record(call, lambda s, i, at: interactions.offer_failed(s, i, at, agent_id, reason))
         try:
             await self.engine.decide(lambda: self.engine.router.offer_declined(call.item, str(agent_id)))
         except (OfferNotFound, ItemNotFound):
@@ -386,9 +409,7 @@ class VoiceChannel:
         self.channels.pop(leg, None)
         await self._hangup(leg)
         if reason != "abandoned":
-            await self._record(
-                call, lambda s, i: interactions.offer_failed(s, i, self._now(), int(agent_id), reason)
-            )
+            self._record(call, lambda s, i, at: interactions.offer_failed(s, i, at, int(agent_id), reason))
 
     async def agent_answered(self, leg: str, interaction_id: int, agent_id: int) -> None:
         call = self.calls.get(interaction_id)
@@ -420,7 +441,7 @@ class VoiceChannel:
             return
         recording_path = await self._start_recording(call)
         bridge = call.bridge
-        await self._record(call, lambda s, i: self._connected(s, i, now, agent_id, recording_path, bridge))
+        self._record(call, lambda s, i, at: self._connected(s, i, now, agent_id, recording_path, bridge))
         self._publish(call, "interaction.connected")
 
     async def _connected(
@@ -466,7 +487,7 @@ class VoiceChannel:
         await self.ari.remove_channel(call.bridge, call.caller)
         await self.ari.start_moh(call.caller, call.moh_class)
         call.state = HELD
-        await self._record(call, lambda s, i: interactions.held(s, i, self._now()))
+        self._record(call, lambda s, i, at: interactions.held(s, i, at))
         self._publish(call, "interaction.held")
 
     async def unhold(self, interaction_id: int) -> None:
@@ -477,13 +498,14 @@ class VoiceChannel:
         await self.ari.stop_moh(call.caller)
         await self.ari.add_channel(call.bridge, call.caller)
         call.state = CONNECTED
-        await self._record(call, lambda s, i: interactions.unheld(s, i, self._now()))
+        self._record(call, lambda s, i, at: interactions.unheld(s, i, at))
         self._publish(call, "interaction.connected")
 
     async def send_dtmf(self, interaction_id: int, digits: str) -> None:
         call = self.live_call(interaction_id)
         await self.ari.send_dtmf(call.caller, digits)
-        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "dtmf", call.agent_id,
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, "dtmf", agent_id,
                                                                  digits=len(digits)))  # fmt: skip
 
     async def set_recording(self, interaction_id: int, paused: bool) -> None:
@@ -496,7 +518,8 @@ class VoiceChannel:
         else:
             await self.ari.unpause_recording(call.recording)
         kind = "recording_paused" if paused else "recording_resumed"
-        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), kind, call.agent_id))
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, kind, agent_id))
 
     async def monitor(self, interaction_id: int, mode: str, device: str) -> None:
         """A supervisor listens (hears both), whispers (the agent alone hears them) or barges (all hear all).
@@ -519,8 +542,9 @@ class VoiceChannel:
         self.monitor_modes[tag] = mode
         await self.ari.originate(device, channel_id=supervisor_leg, app_args=f"monitor,{interaction_id},{tag}",
                                  caller_id=f'"Monitor {mode}" <{interaction_id}>', timeout=30)  # fmt: skip
-        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), f"supervisor_{mode}",
-                                                                 call.agent_id, device=device))  # fmt: skip
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, f"supervisor_{mode}", agent_id,
+                                                                 device=device))  # fmt: skip
 
     async def monitor_leg_up(self, kind: str, channel_id: str, interaction_id: int, tag: str) -> None:
         """Join the supervisor to what they asked for once their phone answers (the snoop is up at once)."""
@@ -570,8 +594,9 @@ class VoiceChannel:
             call.consult = None
             self.channels.pop(leg, None)
             raise Conflict(f"could not call {number}: {exc.message}") from None
-        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "consult_started",
-                                                                 call.agent_id, number=number))  # fmt: skip
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_started", agent_id,
+                                                                 number=number))  # fmt: skip
         self._publish(call, "interaction.consulting")
 
     async def consult_answered(self, leg: str, interaction_id: int) -> None:
@@ -581,7 +606,8 @@ class VoiceChannel:
             await self._hangup(leg)
             return
         await self.ari.add_channel(call.bridge, leg)
-        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "consult_answered", call.agent_id))
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_answered", agent_id))
 
     async def complete_consult(self, interaction_id: int) -> None:
         """Attended transfer, last step: the customer joins the third party and the agent leaves (to wrap-up)."""
@@ -598,17 +624,17 @@ class VoiceChannel:
         if leg:
             self.channels.pop(leg, None)
             await self._hangup(leg)
-        await self._record(call, lambda s, i: self._handed_over(s, i, agent_id))
+        self._record(call, lambda s, i, at: self._handed_over(s, i, at, agent_id))
         self._publish(call, "interaction.transferred")
         try:
             await self.engine.decide(lambda: self.engine.router.interaction_ended(call.item))
         except RoutingError:
             pass
 
-    async def _handed_over(self, session: Any, i: Interaction, agent_id: int | None) -> None:
+    async def _handed_over(self, session: Any, i: Interaction, at: datetime, agent_id: int | None) -> None:
         if i.state == "held":
-            await interactions.unheld(session, i, self._now())
-        await interactions.event(session, i, self._now(), "transferred", agent_id, to={"kind": "consult"})
+            await interactions.unheld(session, i, at)
+        await interactions.event(session, i, at, "transferred", agent_id, to={"kind": "consult"})
 
     async def cancel_consult(self, interaction_id: int) -> None:
         """Back to the customer: the third party is hung up and the customer taken off hold."""
@@ -618,7 +644,8 @@ class VoiceChannel:
         leg, call.consult = call.consult, None
         self.channels.pop(leg, None)
         await self._hangup(leg)
-        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "consult_cancelled", call.agent_id))
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_cancelled", agent_id))
         await self.unhold(interaction_id)
 
     async def _release_agent(self, call: VoiceCall) -> int | None:
@@ -650,7 +677,7 @@ class VoiceChannel:
             pass
 
         to = {"kind": "queue", "queue_id": queue_id}
-        await self._record(call, lambda s, i: interactions.transferred(s, i, self._now(), agent_id, to))
+        self._record(call, lambda s, i, at: interactions.transferred(s, i, at, agent_id, to))
         self._publish(call, "interaction.queued")
         await self.engine.decide(lambda: self.engine.router.transfer_to_queue(call.item, str(queue_id)))
 
@@ -671,7 +698,7 @@ class VoiceChannel:
         except AriNotFound:
             pass
         to = {"kind": "agent", "agent_id": agent_id}
-        await self._record(call, lambda s, i: interactions.transferred(s, i, self._now(), previous, to))
+        self._record(call, lambda s, i, at: interactions.transferred(s, i, at, previous, to))
         self._publish(call, "interaction.queued")
         await self.engine.decide(lambda: self.engine.router.transfer_to_agent(call.item, str(agent_id)))
 
@@ -697,16 +724,15 @@ class VoiceChannel:
         if target["kind"] == "queue":
             new_queue = int(target["queue_id"])
 
-            async def move(session: Any, i: Interaction) -> None:
-                await interactions.event(session, i, now, "overflowed", target=target)
+            async def move(session: Any, i: Interaction, at: datetime) -> None:
+                await interactions.event(session, i, at, "overflowed", target=target)
                 i.queue_id = new_queue
 
-            await self._record(call, move)
+            self._record(call, move)
             call.queue_id = new_queue
             queue = await self.engine.refresh_queue(new_queue)
             if queue is not None:
-                async with self.engine.db.session() as session:
-                    arrived = (await session.get(Interaction, call.interaction_id)).arrived_at  # type: ignore[union-attr]
+                arrived = call.arrived_at or now
                 await self.engine.decide(
                     lambda: self.engine.router.enqueue(WorkItem(call.item, str(new_queue), "voice", arrived_at=arrived))
                 )
@@ -720,7 +746,7 @@ class VoiceChannel:
     async def _offer_callback(self, call: VoiceCall, target: dict[str, Any]) -> None:
         """Ask the caller to press 1 to be called back; without a key press in time, let them go."""
         call.state = OFFERING_CALLBACK
-        await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "overflowed", target=target))
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, "overflowed", target=target))
         try:
             await self.ari.stop_moh(call.caller)
         except AriError:
@@ -746,6 +772,7 @@ class VoiceChannel:
         if call is None or call.state != OFFERING_CALLBACK or channel_id != call.caller or digit != "1":
             return
         now = self._now()
+        await self.engine.settle()  # the record's contact may still be on its way
         async with self.engine.db.session() as session:
             interaction = await session.get(Interaction, call.interaction_id)
             number = normalise_phone(call.caller_number or "", self.settings.phone_region) or call.caller_number
@@ -785,27 +812,29 @@ class VoiceChannel:
                 except ItemNotFound:
                     pass
             else:
-                await self._end_connected(call, hung_up_by="customer")
+                await self._end_connected(call, hung_up_by="customer", gone=channel_id)
         elif channel_id == call.agent_leg:
             if call.state == RINGING:
                 await self._offer_failed(call, channel_id, cause or "declined")
             else:
-                await self._end_connected(call, hung_up_by="agent")
+                await self._end_connected(call, hung_up_by="agent", gone=channel_id)
         elif channel_id == call.consult:
             if call.handed_over:
-                await self._end_connected(call, hung_up_by="transfer target")
+                await self._end_connected(call, hung_up_by="transfer target", gone=channel_id)
             else:
                 call.consult = None
                 self.channels.pop(channel_id, None)
-                await self._record(call, lambda s, i: interactions.event(s, i, self._now(), "consult_ended",
-                                                                         call.agent_id, cause=cause))  # fmt: skip
+                agent_id = call.agent_id
+                self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_ended", agent_id,
+                                                                         cause=cause))  # fmt: skip
                 self._publish(call, "interaction.consult_ended")
 
-    async def _end_connected(self, call: VoiceCall, hung_up_by: str) -> None:
+    async def _end_connected(self, call: VoiceCall, hung_up_by: str, gone: str | None = None) -> None:
         outcome = Outcome.TRANSFERRED if call.handed_over else Outcome.ANSWERED
         await self._finish(call, outcome, hung_up_by=hung_up_by)
         for channel in (call.caller, call.agent_leg, call.consult):
-            await self._hangup(channel)
+            if channel != gone:  # the one that hung up needs no hangup request
+                await self._hangup(channel)
         if call.bridge:
             try:
                 await self.ari.destroy_bridge(call.bridge)
@@ -825,16 +854,21 @@ class VoiceChannel:
             if channel:
                 self.channels.pop(channel, None)
         self.calls.pop(call.interaction_id, None)
-        await self._record(call, lambda s, i: interactions.ended(s, i, self._now(), outcome, **data))
+        self._record(call, lambda s, i, at: interactions.ended(s, i, at, outcome, **data))
         self._publish(call, "interaction.ended", outcome=str(outcome))
 
     # --- helpers -------------------------------------------------------------------------------------------
 
-    async def _record(self, call: VoiceCall, change: Any) -> None:
-        async with self.engine.db.session() as session:
-            interaction = await session.get(Interaction, call.interaction_id)
+    def _record(self, call: VoiceCall, change: Any) -> None:
+        """Queue a change to the call's record, stamped now; the engine's journal stores it behind the call."""
+        interaction_id, at = call.interaction_id, self._now()
+
+        async def store(session: Any) -> None:
+            interaction = await session.get(Interaction, interaction_id)
             if interaction is not None:
-                await change(session, interaction)
+                await change(session, interaction, at)
+
+        self.engine.journal.write(store)
 
     async def _hangup(self, channel_id: str | None, reason: str = "normal") -> None:
         if not channel_id:
