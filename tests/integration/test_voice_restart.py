@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete
+
+from teleplex.interactions.models import Interaction, InteractionEvent
 
 from voice_harness import ANSWERS, eventually, place_call, running_center
 
@@ -30,6 +33,32 @@ async def test_waiting_call_survives_a_teleplex_restart_and_is_routed(sandbox_st
             assert call["id"] == waiting["id"] and call["outcome"] == "answered"
             assert call["arrived_at"] == waiting["arrived_at"]  # the wait counts from the first arrival
             assert [e["kind"] for e in call["timeline"]].count("arrived") == 1
+    finally:
+        await caller.kill()
+
+
+async def test_a_caller_whose_record_was_never_written_is_adopted_after_a_crash(sandbox_state, clean_database,
+                                                                                  tmp_path):  # fmt: skip
+    """Teleplex died between routing a call and its journal writing the record: the caller, still waiting in
+    Asterisk, is taken as a new arrival by the next Teleplex and routed."""
+    async with running_center(sandbox_state, clean_database, hang_up_leftovers=False) as first:
+        queue = await first.queue("5552004")
+        agent = await first.agent(ANSWERS, [queue["id"]], login=False)
+        caller = await place_call(sandbox_state, tmp_path, "5552004", caller="5550188", hang_up_after_ms=4000)
+        waiting = await first.latest_in_state("queued")
+    async with clean_database.session() as session:  # what a crash before the journal's write leaves behind
+        await session.execute(delete(InteractionEvent))
+        await session.execute(delete(Interaction))
+    try:
+        async with running_center(sandbox_state, clean_database) as second:
+            adopted = await second.latest_in_state("queued")
+            assert adopted["caller_id"] == "5550188" and adopted["did"] == "5552004"
+            assert (await second.post(f"agents/{agent['id']}/login", {})).status_code == 200
+            code, out = await caller.finished()
+            assert code == 0, out[-1500:]
+            call = await second.ended_interaction()
+            assert call["id"] == adopted["id"]
+            assert call["outcome"] == "answered" and call["agent_id"] == agent["id"]
     finally:
         await caller.kill()
 

@@ -7,7 +7,7 @@ import pytest
 
 from teleplex.core.db import Database
 from teleplex.voice.sandbox import SandboxState
-from voice_harness import ANSWERS, RINGS, VoiceCenter, place_call, running_center
+from voice_harness import ANSWERS, RINGS, VoiceCenter, eventually, place_call, running_center
 
 pytestmark = pytest.mark.asterisk
 
@@ -138,7 +138,12 @@ async def test_waiting_callers_hear_their_place_in_line(center, sandbox_state, t
     for caller in (first, second):
         code, out = await caller.finished()
         assert code == 0, out[-1500:]
-    calls = {i["caller_id"]: await center.interaction(i["id"]) for i in await center.interactions()}
+
+    async def both_ended():
+        listed = await center.interactions()
+        return listed if len(listed) == 2 and all(i["state"] == "ended" for i in listed) else None
+
+    calls = {i["caller_id"]: await center.interaction(i["id"]) for i in await eventually(both_ended, what="both ended")}
 
     def places(call):
         return [e["data"]["position"] for e in call["timeline"] if e["kind"] == "position_announced"]

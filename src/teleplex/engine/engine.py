@@ -18,6 +18,7 @@ from teleplex.center.models import Agent, PauseReason, Queue
 from teleplex.core.clock import Clock
 from teleplex.core.db import Database
 from teleplex.core.events import Event, EventBus
+from teleplex.core.ids import IdBlock
 from teleplex.core.logging import get_logger
 from teleplex.engine.journal import Journal
 from teleplex.engine.models import AgentSession
@@ -57,6 +58,7 @@ class Engine:
         self.bus = bus
         self.router = Router(clock)
         self.journal = Journal(db)  # records are written behind the routing, in order
+        self.interaction_ids = IdBlock(db, "interactions")  # ids for records the journal has yet to write
         self.handlers: dict[str, ChannelHandler] = {}
         self.item_channel: dict[str, str] = {}  # router item id -> channel kind
         self.devices: dict[str, str | None] = {}  # logged-in agent id -> the device to ring

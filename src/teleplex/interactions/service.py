@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teleplex.core.ids import reserve
 from teleplex.interactions import states
 from teleplex.interactions.models import AgentStateChange, Interaction, InteractionEvent
 from teleplex.interactions.states import InteractionState as S
@@ -47,8 +48,13 @@ async def open_interaction(
     caller_id: str | None = None,
     caller_name: str | None = None,
     contact_id: int | None = None,
+    interaction_id: int | None = None,
 ) -> Interaction:
+    """Open the record; its id comes from the shared counter (see core/ids.py), given or reserved here."""
+    if interaction_id is None:
+        interaction_id = (await reserve(session, "interactions", 1))[0]
     interaction = Interaction(
+        id=interaction_id,
         channel=channel,
         direction=direction,
         state=S.ARRIVED,

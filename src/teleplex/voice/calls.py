@@ -177,11 +177,34 @@ class VoiceChannel:
                     stored = await session.get(Interaction, record.id)
                     if stored is not None:
                         await interactions.ended(session, stored, self._now(), outcome, reconciled=True)
+        await self._adopt_unrecorded(channels)
         known = set(self.channels)
         for channel_id in channels:
             # a Local channel's second half is "<id>;2": judge it by the leg it belongs to
             if channel_id.startswith("tpx-offer-") and channel_id.split(";")[0] not in known:
                 await self._hangup(channel_id)  # an offer from before the restart: the call is re-offered
+
+    async def _adopt_unrecorded(self, channels: dict[str, Any]) -> None:
+        """Callers in our application that have no record (Teleplex stopped before its journal wrote it) are
+        handled as if they had just arrived."""
+        prefix = f"{self.ari.config.app},inbound,"
+        candidates = {
+            cid: (c.get("dialplan") or {}).get("app_data", "").removeprefix(prefix)
+            for cid, c in channels.items()
+            if not cid.startswith("tpx-") and cid not in self.channels
+            and (c.get("dialplan") or {}).get("app_name") == "Stasis"
+            and (c.get("dialplan") or {}).get("app_data", "").startswith(prefix)
+        }  # fmt: skip
+        if not candidates:
+            return
+        async with self.engine.db.session() as session:
+            recorded = set((await session.execute(
+                select(Interaction.media_ref).where(Interaction.media_ref.in_(list(candidates)))
+            )).scalars())  # fmt: skip
+        for cid, did in candidates.items():
+            if cid not in recorded and did:
+                log.info("adopting a caller without a record", channel=cid, did=did)
+                await self.inbound(channels[cid], did)
 
     async def _take_back(self, record: Interaction, channels: dict[str, Any], bridges: dict[str, Any]) -> None:
         assert record.media_ref is not None and record.queue_id is not None
@@ -234,25 +257,16 @@ class VoiceChannel:
     # --- a call arrives ------------------------------------------------------------------------------------
 
     async def inbound(self, channel: dict[str, Any], did: str) -> None:
-        """A customer's call enters: one small write for its record, then routing; the rest is stored behind."""
+        """A customer's call enters and is routed at once; its record is stored behind (see engine/journal.py)."""
         now = self._now()
         caller = channel.get("caller") or {}
         number, name = caller.get("number") or None, caller.get("name") or None
         queue, hours = await self._queue_for(did)
         closed = queue is not None and hours is not None and not is_open(hours.timezone, hours.weekly,
                                                                           hours.holidays, now)  # fmt: skip
-        async with self.engine.db.session() as session:
-            interaction = await interactions.open_interaction(
-                session, now, channel="voice", media_ref=channel["id"], did=did, caller_id=number, caller_name=name,
-            )  # fmt: skip
-            if queue is None:
-                await interactions.ended(session, interaction, now, Outcome.NO_QUEUE)
-            elif closed:
-                interaction.queue_id = queue.id
-                await interactions.ended(session, interaction, now, Outcome.CLOSED)
-            else:
-                await interactions.queued(session, interaction, now, queue.id)
-            iid = interaction.id
+        iid = await self.engine.interaction_ids.take()
+        outcome = Outcome.NO_QUEUE if queue is None else Outcome.CLOSED if closed else None
+        self._open_record(iid, now, channel["id"], did, number, name, queue.id if queue else None, outcome)
         self._link_contact(iid, now, number, name)
         if queue is None:
             log.warning("no queue for the dialled number", did=did)
@@ -296,6 +310,24 @@ class VoiceChannel:
             self._dids[did] = cached
         queue = await self.engine.refresh_queue(cached[1]) if cached[1] is not None else None
         return queue, cached[2] if queue is not None else None
+
+    def _open_record(self, iid: int, at: datetime, channel_id: str, did: str, number: str | None,
+                     name: str | None, queue_id: int | None, outcome: Outcome | None) -> None:  # fmt: skip
+        async def open_(session: Any) -> None:
+            interaction = await interactions.open_interaction(
+                session, at, channel="voice", media_ref=channel_id, did=did, caller_id=number, caller_name=name,
+                interaction_id=iid,
+            )  # fmt: skip
+            if queue_id is None:
+                await interactions.ended(session, interaction, at, Outcome.NO_QUEUE)
+                return
+            if outcome is None:
+                await interactions.queued(session, interaction, at, queue_id)
+                return
+            interaction.queue_id = queue_id
+            await interactions.ended(session, interaction, at, outcome)
+
+        self.engine.journal.write(open_)
 
     def _link_contact(self, interaction_id: int, at: datetime, number: str | None, name: str | None) -> None:
         """Find or create the caller's profile by their number, behind the call (nothing waits for it)."""
