@@ -195,8 +195,10 @@ class Ari:
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{bridge_id}")
 
-    async def add_channel(self, bridge_id: str, channel_id: str, role: str | None = None) -> None:
-        await self.request("POST", f"/bridges/{bridge_id}/addChannel", {"channel": channel_id, "role": role})
+    async def add_channel(self, bridge_id: str, channel_id: str, *more: str, role: str | None = None) -> None:
+        """Put one or more channels into the bridge (several in one request)."""
+        channels = ",".join((channel_id, *more))
+        await self.request("POST", f"/bridges/{bridge_id}/addChannel", {"channel": channels, "role": role})
 
     async def remove_channel(self, bridge_id: str, channel_id: str) -> None:
         await self.request("POST", f"/bridges/{bridge_id}/removeChannel", {"channel": channel_id})

@@ -1,0 +1,208 @@
+"""The agent's call controls: hold, touch tones, recording pause, blind and consult transfers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from teleplex.core.errors import Conflict
+from teleplex.interactions import service as interactions
+from teleplex.interactions.models import Interaction
+from teleplex.interactions.states import Outcome
+from teleplex.routing import RoutingError
+from teleplex.voice.ari import AriError, AriNotFound
+from teleplex.voice.model import CONNECTED, HELD, WAITING, VoiceCall, VoiceParts
+
+
+class CallControls(VoiceParts):
+    """What an agent (or their supervisor) does to a call in progress, over the API."""
+
+    def live_call(self, interaction_id: int) -> VoiceCall:
+        """The call as it is now; a clear 409 when the interaction is not a call in progress."""
+        call = self.calls.get(interaction_id)
+        if call is None or call.state not in (CONNECTED, HELD):
+            raise Conflict(f"interaction {interaction_id} is not a call in progress", {"interaction_id": interaction_id})
+        return call
+
+    async def hang_up(self, interaction_id: int) -> None:
+        await self._end_connected(self.live_call(interaction_id), hung_up_by="agent")
+
+    async def hold(self, interaction_id: int) -> None:
+        """The customer hears music; the agent hears nothing and can talk freely."""
+        call = self.live_call(interaction_id)
+        if call.state == HELD:
+            return
+        assert call.bridge is not None
+        await self.ari.remove_channel(call.bridge, call.caller)
+        await self.ari.start_moh(call.caller, call.moh_class)
+        call.state = HELD
+        self._record(call, lambda s, i, at: interactions.held(s, i, at))
+        self._publish(call, "interaction.held")
+
+    async def unhold(self, interaction_id: int) -> None:
+        call = self.live_call(interaction_id)
+        if call.state != HELD:
+            return
+        assert call.bridge is not None
+        await self.ari.stop_moh(call.caller)
+        await self.ari.add_channel(call.bridge, call.caller)
+        call.state = CONNECTED
+        self._record(call, lambda s, i, at: interactions.unheld(s, i, at))
+        self._publish(call, "interaction.connected")
+
+    async def send_dtmf(self, interaction_id: int, digits: str) -> None:
+        call = self.live_call(interaction_id)
+        await self.ari.send_dtmf(call.caller, digits)
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, "dtmf", agent_id,
+                                                                 digits=len(digits)))  # fmt: skip
+
+    async def set_recording(self, interaction_id: int, paused: bool) -> None:
+        """Pause recording while a customer reads out a card number (PCI), then resume."""
+        call = self.live_call(interaction_id)
+        if call.recording is None:
+            raise Conflict(f"interaction {interaction_id} is not being recorded")
+        if paused:
+            await self.ari.pause_recording(call.recording)
+        else:
+            await self.ari.unpause_recording(call.recording)
+        kind = "recording_paused" if paused else "recording_resumed"
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, kind, agent_id))
+
+    async def consult(self, interaction_id: int, number: str) -> None:
+        """Attended transfer, first step: the customer waits on hold while the agent calls a third party."""
+        call = self.live_call(interaction_id)
+        if call.consult is not None or call.handed_over:
+            raise Conflict(f"interaction {interaction_id} is already consulting")
+        await self.hold(interaction_id)
+        leg = f"tpx-consult-{interaction_id}-{self._next_leg()}"
+        call.consult = leg
+        self.channels[leg] = call
+        endpoint = self.settings.outbound_endpoint.format(number=number.lstrip("+"))
+        try:
+            await self.ari.originate(endpoint, channel_id=leg, app_args=f"consult,{interaction_id}",
+                                     caller_id=f'"{call.caller_number or ""}" <{call.caller_number or ""}>',
+                                     timeout=60)  # fmt: skip
+        except AriError as exc:
+            call.consult = None
+            self.channels.pop(leg, None)
+            raise Conflict(f"could not call {number}: {exc.message}") from None
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_started", agent_id,
+                                                                 number=number))  # fmt: skip
+        self._publish(call, "interaction.consulting")
+
+    async def consult_answered(self, leg: str, interaction_id: int) -> None:
+        """The third party answered: they and the agent talk in the call's bridge, the customer still on hold."""
+        call = self.calls.get(interaction_id)
+        if call is None or call.consult != leg or call.bridge is None:
+            await self._hangup(leg)
+            return
+        await self.ari.add_channel(call.bridge, leg)
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_answered", agent_id))
+
+    async def complete_consult(self, interaction_id: int) -> None:
+        """Attended transfer, last step: the customer joins the third party and the agent leaves (to wrap-up)."""
+        call = self.live_call(interaction_id)
+        if call.consult is None:
+            raise Conflict(f"interaction {interaction_id} is not consulting anyone")
+        bridge = call.bridge
+        assert bridge is not None
+        await self.ari.stop_moh(call.caller)
+        await self.ari.add_channel(bridge, call.caller)
+        call.state = CONNECTED
+        agent_id, leg = call.agent_id, call.agent_leg
+        call.handed_over, call.agent_leg = True, None
+        if leg:
+            self.channels.pop(leg, None)
+            await self._hangup(leg)
+        self._record(call, lambda s, i, at: self._handed_over(s, i, at, agent_id))
+        self._publish(call, "interaction.transferred")
+        try:
+            await self.engine.decide(lambda: self.engine.router.interaction_ended(call.item))
+        except RoutingError:
+            pass
+
+    async def _handed_over(self, session: Any, i: Interaction, at: datetime, agent_id: int | None) -> None:
+        if i.state == "held":
+            await interactions.unheld(session, i, at)
+        await interactions.event(session, i, at, "transferred", agent_id, to={"kind": "consult"})
+
+    async def cancel_consult(self, interaction_id: int) -> None:
+        """Back to the customer: the third party is hung up and the customer taken off hold."""
+        call = self.live_call(interaction_id)
+        if call.consult is None or call.handed_over:
+            raise Conflict(f"interaction {interaction_id} is not consulting anyone")
+        leg, call.consult = call.consult, None
+        self.channels.pop(leg, None)
+        await self._hangup(leg)
+        agent_id = call.agent_id
+        self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_cancelled", agent_id))
+        await self.unhold(interaction_id)
+
+    async def _release_agent(self, call: VoiceCall) -> int | None:
+        """Take the agent off a call that continues without them: their leg and the bridge go."""
+        agent_id, leg = call.agent_id, call.agent_leg
+        if leg:
+            self.channels.pop(leg, None)
+        call.agent_leg, call.agent_id = None, None
+        await self._hangup(leg)
+        if call.bridge:
+            try:
+                await self.ari.destroy_bridge(call.bridge)
+            except AriError:
+                pass
+            call.bridge = None
+        return agent_id
+
+    async def transfer_to_queue(self, interaction_id: int, queue_id: int) -> None:
+        """Blind transfer: the customer waits in another queue with music; the agent goes to wrap-up."""
+        call = self.live_call(interaction_id)
+        queue = await self.engine.refresh_queue(queue_id)
+        if queue is None or "voice" not in queue.channels:
+            raise Conflict(f"queue {queue_id} does not exist or takes no calls", {"queue_id": queue_id})
+        agent_id = await self._release_agent(call)
+        call.state, call.queue_id, call.moh_class = WAITING, queue_id, queue.moh_class
+        try:
+            await self.ari.start_moh(call.caller, call.moh_class)
+        except AriNotFound:
+            pass
+
+        to = {"kind": "queue", "queue_id": queue_id}
+        self._record(call, lambda s, i, at: interactions.transferred(s, i, at, agent_id, to))
+        self._publish(call, "interaction.queued")
+        await self.engine.decide(lambda: self.engine.router.transfer_to_queue(call.item, str(queue_id)))
+
+    async def transfer_to_agent(self, interaction_id: int, agent_id: int) -> None:
+        """Blind transfer by name: the customer hears music while the named agent's phone rings; if they do
+        not answer, the call goes back to its queue."""
+        call = self.live_call(interaction_id)
+        target = next((a for a in self.engine.router.snapshot(self._now()).agents if a.agent_id == str(agent_id)), None)
+        if target is None or str(target.state) != "ready":
+            state = "logged out" if target is None else str(target.state).replace("_", " ")
+            raise Conflict(f"agent {agent_id} is not available ({state})", {"agent_id": agent_id})
+        if call.agent_id == agent_id:
+            raise Conflict(f"interaction {interaction_id} is already with agent {agent_id}")
+        previous = await self._release_agent(call)
+        call.state = WAITING
+        try:
+            await self.ari.start_moh(call.caller, call.moh_class)
+        except AriNotFound:
+            pass
+        to = {"kind": "agent", "agent_id": agent_id}
+        self._record(call, lambda s, i, at: interactions.transferred(s, i, at, previous, to))
+        self._publish(call, "interaction.queued")
+        await self.engine.decide(lambda: self.engine.router.transfer_to_agent(call.item, str(agent_id)))
+
+    async def transfer_to_number(self, interaction_id: int, number: str) -> None:
+        """Blind transfer out of the center: the call continues in the dialplan towards the carrier."""
+        call = self.live_call(interaction_id)
+        await self._release_agent(call)
+        await self._finish(call, Outcome.TRANSFERRED, target={"kind": "number", "number": number})
+        try:
+            await self.engine.decide(lambda: self.engine.router.interaction_ended(call.item))
+        except RoutingError:
+            pass
+        await self._leave(call.caller, {"kind": "number", "number": number})
