@@ -151,3 +151,28 @@ async def test_waiting_callers_hear_their_place_in_line(center, sandbox_state, t
     assert places(calls["5550110"])[:2] == [1, 1] and len(places(calls["5550110"])) >= 3
     assert places(calls["5550111"])[0] == 2
     assert all(c["outcome"] == "abandoned" for c in calls.values())
+
+
+async def test_a_waiting_caller_hears_the_expected_wait_from_recent_handle_times(center, sandbox_state, tmp_path):
+    announcements = {"periodic_interval_seconds": 2, "announce_expected_wait": True}
+    queue = await center.queue("5551011", wrapup_seconds=0, announcements=announcements)
+    await center.agent(ANSWERS, [queue["id"]])
+    short = await place_call(sandbox_state, tmp_path, "5551011", caller="5550120", hang_up_after_ms=2000)
+    assert (await short.finished())[0] == 0
+    await center.ended_interaction()  # one call handled: about 2 s of talk, no wrap-up
+    long = await place_call(sandbox_state, tmp_path, "5551011", caller="5550121", hang_up_after_ms=9000)
+    await center.latest_in_state("connected")
+    waiting = await place_call(sandbox_state, tmp_path, "5551011", caller="5550122", hang_up_after_ms=5000)
+    for caller in (long, waiting):
+        assert (await caller.finished())[0] == 0
+
+    async def waited_call():
+        listed = [i for i in await center.interactions() if i["caller_id"] == "5550122" and i["state"] == "ended"]
+        return await center.interaction(listed[0]["id"]) if listed else None
+
+    call = await eventually(waited_call, what="the waiting caller's record to end")
+    heard = [e["data"] for e in call["timeline"] if e["kind"] == "position_announced"]
+    assert heard, "the caller heard no announcement"
+    assert all("position" not in d for d in heard)  # only the wait was asked for
+    assert 1.5 <= heard[0]["expected_wait_s"] <= 4  # one agent, first in line: about one ~2 s handle time
+

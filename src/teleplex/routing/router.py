@@ -48,6 +48,7 @@ from teleplex.routing.model import (
     WorkItem,
     WrapUpEnded,
 )
+from teleplex.routing.estimates import HandleTimes, expected_wait_s
 from teleplex.routing.presence import check_move, derive_presence
 from teleplex.routing.strategies import Candidate, item_rank_key, meets, rank_agents, skill_score
 
@@ -84,6 +85,7 @@ class _Item:
     wrapup_s: float = 0.0
     declines: dict[str, _Decline] = field(default_factory=dict)
     target_agent: str | None = None  # a transfer to one agent: only they are offered it, once
+    connected_at: datetime | None = None
 
 
 @dataclass
@@ -159,6 +161,7 @@ class Router:
         self._agents: dict[str, _Agent] = {}
         self._items: dict[str, _Item] = {}
         self._rr_last: dict[str, str] = {}
+        self._handle_times = HandleTimes()  # for callers' expected wait
         self._seq = 0
         self._last: datetime | None = None
 
@@ -350,6 +353,7 @@ class Router:
         agent.handled[item.queue_id] = agent.handled.get(item.queue_id, 0) + 1
         item.state = ItemState.CONNECTED
         item.offer_deadline = None
+        item.connected_at = now
         item.wrapup_s = self._queues[item.queue_id].wrapup_s
         out: list[Decision] = []
         self._refresh(agent, now, "accepted", out)
@@ -369,6 +373,8 @@ class Router:
         item = self._item(item_id)
         if item.state is not ItemState.CONNECTED:
             raise ItemNotConnected(f"item {item_id!r} is {item.state}, not connected")
+        if item.connected_at is not None:
+            self._handle_times.observe(item.queue_id, (now - item.connected_at).total_seconds() + item.wrapup_s)
         out: list[Decision] = []
         self._finish(item, now, "ended", out)
         del self._items[item_id]
@@ -517,6 +523,30 @@ class Router:
             for i in items
         )
         return RouterSnapshot(at=now, queues=tuple(queues), agents=tuple(agents), items=snap_items)
+
+    def place_in_line(self, item_id: str, now: datetime | None = None) -> int:
+        """The item's place among its queue's pending items, in the order the router will offer them
+        (priority and aging included), counting those already being offered as ahead. Reading is not a fact."""
+        now = now if now is not None else self._clock.now()
+        if self._last is not None and now < self._last:
+            now = self._last
+        item = self._item(item_id)
+        pending = [i for i in self._items.values()
+                   if i.queue_id == item.queue_id and i.state in (ItemState.WAITING, ItemState.OFFERED)]  # fmt: skip
+        pending.sort(key=lambda i: (i.state is not ItemState.OFFERED, *self._rank(i, now)))
+        return next((n for n, i in enumerate(pending, 1) if i.id == item_id), len(pending) + 1)
+
+    def expected_wait_s(self, item_id: str, now: datetime | None = None) -> float | None:
+        """About how long until an agent takes the item (see estimates.py); None when unknown."""
+        item = self._item(item_id)
+        serving = sum(1 for a in self._agents.values()
+                      if item.queue_id in a.spec.queues and a.pause_reason is None)  # fmt: skip
+        return expected_wait_s(self.place_in_line(item_id, now), serving, self._handle_times.average(item.queue_id))
+
+    def _rank(self, i: _Item, now: datetime) -> tuple[int, datetime, int]:
+        q = self._queues[i.queue_id]
+        return item_rank_key(queue_priority=q.priority, priority_bump=i.priority_bump, aging_s=q.aging_s,
+                             arrived_at=i.arrived_at, seq=i.seq, now=now)  # fmt: skip
 
     def capacity_class(self, channel: str) -> str:
         """The capacity class a channel draws from (raises `UnknownChannel`)."""
@@ -735,19 +765,8 @@ class Router:
         if not agents:
             return []
 
-        def rank(i: _Item) -> tuple[int, datetime, int]:
-            q = self._queues[i.queue_id]
-            return item_rank_key(
-                queue_priority=q.priority,
-                priority_bump=i.priority_bump,
-                aging_s=q.aging_s,
-                arrived_at=i.arrived_at,
-                seq=i.seq,
-                now=now,
-            )
-
         out: list[Decision] = []
-        for item in sorted(waiting, key=rank):
+        for item in sorted(waiting, key=lambda i: self._rank(i, now)):
             queue = self._queues[item.queue_id]
             candidates = [c for a in agents if (c := self._candidate(a, item, queue, now)) is not None]
             if candidates:

@@ -175,9 +175,11 @@ class VoiceChannel(Reconciliation, CallControls, Supervision, Waiting):
             except AriNotFound:
                 await self.gone(call.caller, "hung up while arriving")
                 return
-        interval = (queue.announcements or {}).get("periodic_interval_seconds") or 0
-        if interval and (queue.announcements or {}).get("announce_position"):
-            task = asyncio.create_task(self._announce_position(call, float(interval)))
+        announcements = queue.announcements or {}
+        interval = announcements.get("periodic_interval_seconds") or 0
+        position, wait = bool(announcements.get("announce_position")), bool(announcements.get("announce_expected_wait"))
+        if interval and (position or wait):
+            task = asyncio.create_task(self._announce_waiting(call, float(interval), position, wait))
             self._waits.add(task)
             task.add_done_callback(self._waits.discard)
 

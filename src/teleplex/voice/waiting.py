@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import datetime
 from typing import Any
 
@@ -21,32 +22,38 @@ class Waiting(VoiceParts):
     """A waiting caller's experience beyond music: announcements, overflow targets, callbacks."""
 
     def position(self, call: VoiceCall) -> int:
-        """The caller's place among those waiting in the same queue, first come first."""
-        waiting = [
-            i for i in self.engine.router.snapshot(self._now()).items
-            if i.queue_id == str(call.queue_id) and str(i.state) in ("waiting", "offered")
-        ]  # fmt: skip
-        ahead = [i for i in waiting if i.arrived_at < next((w.arrived_at for w in waiting if w.item_id == call.item),
-                                                           self._now())]  # fmt: skip
-        return len(ahead) + 1
+        """The caller's place in line, in the order the router will offer the queue's calls."""
+        return self.engine.router.place_in_line(call.item, self._now())
 
-    async def _announce_position(self, call: VoiceCall, interval: float) -> None:
-        """Every `interval` seconds of waiting, tell the caller their place in line, then back to music."""
+    async def _announce_waiting(self, call: VoiceCall, interval: float, position: bool, wait: bool) -> None:
+        """Every `interval` seconds of waiting, tell the caller their place in line and/or the expected wait
+        (when there is a basis for one), then back to music."""
         while True:
             await asyncio.sleep(interval)
             async with self.engine.serial():
                 if call.state != WAITING or call.interaction_id not in self.calls:
                     return
                 place = self.position(call)
-                media = "sound:queue-youarenext" if place == 1 else f"sound:queue-thereare,number:{place - 1},sound:queue-callswaiting"
+                expected = self.engine.router.expected_wait_s(call.item, self._now()) if wait else None
+                sounds = []
+                if position:
+                    sounds += ["sound:queue-youarenext"] if place == 1 else [
+                        "sound:queue-thereare", f"number:{place - 1}", "sound:queue-callswaiting"]  # fmt: skip
+                if expected is not None:
+                    minutes = max(1, math.ceil(expected / 60))
+                    sounds += ["sound:queue-holdtime", f"number:{minutes}", "sound:queue-minutes"]
+                if not sounds:
+                    continue
                 try:
                     await self.ari.stop_moh(call.caller)
-                    playback = await self.ari.play(call.caller, media)
+                    playback = await self.ari.play(call.caller, ",".join(sounds))
                 except AriError:
                     return
                 self.announcing[playback["id"]] = call
-                self._record(call, lambda s, i, at: interactions.event(s, i, at, "position_announced",
-                                                                         position=place))  # fmt: skip
+                data: dict[str, Any] = {"position": place} if position else {}
+                if expected is not None:
+                    data["expected_wait_s"] = round(expected, 1)
+                self._record(call, lambda s, i, at: interactions.event(s, i, at, "position_announced", **data))
 
     async def _closed_treatment(self, channel_id: str, queue: Queue) -> None:
         treatment = queue.closed_treatment or {"kind": "hangup"}
