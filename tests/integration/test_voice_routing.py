@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import wave
+from array import array
 from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
 from teleplex.core.db import Database
@@ -94,6 +99,29 @@ async def test_closed_hours_get_the_closed_treatment(center, sandbox_state, tmp_
     assert code == 0, out[-1500:]
     call = await center.ended_interaction()
     assert call["outcome"] == "closed_hours" and call["queue_id"] is not None
+
+
+async def test_closed_hours_to_voicemail_keeps_the_callers_message(center, sandbox_state, tmp_path, asterisk_sandbox):
+    hours = await center.create("business-hours", {"name": "never", "timezone": "UTC", "weekly": []})
+    closed = {"kind": "voicemail", "mailbox": "101"}
+    await center.queue("5551012", business_hours_id=hours["id"], closed_treatment=closed)
+    inbox = Path(sandbox_state.instance_dir) / "spool" / "voicemail" / "teleplex" / "101" / "INBOX"
+    before = set(inbox.glob("msg*.wav")) if inbox.exists() else set()
+    # The caller is a Local channel into the carrier's context whose other half plays a long recording: it talks
+    # through the mailbox's greeting and on into the message, then hangs up.
+    asterisk_sandbox.rx("channel originate Local/5551012@from-carrier application Playback tt-monkeys")
+    call = await center.ended_interaction()
+    assert call["outcome"] == "closed_hours" and call["did"] == "5551012"
+
+    async def message():
+        return sorted(set(inbox.glob("msg*.wav")) - before) if inbox.exists() else None
+
+    (left,) = await eventually(message, timeout=30, what="the voicemail message to be stored")
+    with wave.open(str(left)) as wav:
+        seconds = wav.getnframes() / wav.getframerate()
+        samples = array("h", wav.readframes(wav.getnframes()))
+    rms = math.sqrt(sum(x * x for x in samples) / max(1, len(samples)))
+    assert seconds >= 1 and rms > 100  # the caller's sound after the greeting and beep, not silence
 
 
 async def test_unknown_number_is_refused_and_recorded(center, sandbox_state, tmp_path):

@@ -46,7 +46,7 @@ NOLOAD_MODULES: tuple[str, ...] = (
     "cdr_sqlite3_custom", "cdr_tds", "cel_custom", "cel_manager", "cel_odbc", "cel_pgsql", "cel_radius",
     "cel_sqlite3_custom", "cel_tds", "res_cdrel_custom",
     # features the sandbox does not use and that slow start or need keys
-    "app_voicemail", "app_minivm", "res_stir_shaken", "res_pjsip_stir_shaken", "res_geolocation",
+    "app_minivm", "res_stir_shaken", "res_pjsip_stir_shaken", "res_geolocation",
     "res_pjsip_geolocation", "res_fax", "res_fax_spandsp", "res_resolver_unbound", "res_timing_pthread",
     "res_parking", "app_sla", "app_meetme", "app_audiosocket", "app_agent_pool", "app_confbridge", "app_page",
     "app_alarmreceiver", "app_followme", "res_clialiases", "app_adsiprog", "app_getcpeid", "res_adsi",
@@ -296,6 +296,7 @@ def render_all(cfg: InstanceConfig) -> dict[str, str]:
         "queues.conf": render_template("queues.conf"),
         "amd.conf": render_template("amd.conf"),
         "indications.conf": render_template("indications.conf"),
+        "voicemail.conf": render_template("voicemail.conf", **common),
     }
     for name in DEFAULTS_ONLY_CONFIGS:
         files[name] = "; Written by Teleplex: this module's defaults are what the sandbox needs.\n"

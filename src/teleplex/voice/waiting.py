@@ -63,6 +63,7 @@ class Waiting(VoiceParts):
         """Send a caller who will not reach an agent where the queue says: a message then hangup, or voicemail."""
         try:
             if target["kind"] == "voicemail":
+                await self.ari.answer(channel_id)  # answered here, as for a message, before the mailbox greets
                 await self.ari.continue_in_dialplan(channel_id, "teleplex-voicemail", target["mailbox"])
             elif target["kind"] == "number":
                 await self.ari.continue_in_dialplan(channel_id, "teleplex-outbound", target["number"].lstrip("+"))
