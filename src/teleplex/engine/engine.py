@@ -43,6 +43,12 @@ log = get_logger("teleplex.engine")
 QUEUE_CONFIG_TTL_S = 5.0
 
 
+def interaction_of(item_id: str) -> int:
+    """The interaction a router item stands for: its own id, or the call a consult item belongs to
+    (`consult-<interaction>-<n>`)."""
+    return int(item_id) if item_id.isdigit() else int(item_id.split("-")[1])
+
+
 class ChannelHandler(Protocol):
     """What a channel (voice, chat) does with the router's decisions about its items."""
 
@@ -200,7 +206,7 @@ class Engine:
                 log.exception("could not restore an agent's login", agent_id=row.agent_id)
 
     async def _store_wrapup(self, session: Any, d: WrapUpEnded) -> None:
-        interaction = await session.get(Interaction, int(d.item_id))
+        interaction = await session.get(Interaction, interaction_of(d.item_id))
         if interaction is not None:
             await interactions.wrapup_done(session, interaction, d.at)
 

@@ -215,6 +215,8 @@ class WorkItem:
     arrived_at: datetime
     priority_bump: int = 0
     required_skills: Mapping[str, int] | None = None
+    target_agent: str | None = None  # offered to this agent only (membership and skills do not apply)
+    target_only: bool = False  # and stays theirs if they miss it (a consult), instead of going to the queue
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -85,6 +85,7 @@ class _Item:
     wrapup_s: float = 0.0
     declines: dict[str, _Decline] = field(default_factory=dict)
     target_agent: str | None = None  # a transfer to one agent: only they are offered it, once
+    target_only: bool = False  # the target keeps it after a miss (a consult: never another agent)
     connected_at: datetime | None = None
 
 
@@ -294,6 +295,8 @@ class Router:
             raise ChannelNotAccepted(f"queue {queue.id!r} does not take {item.channel!r}")
         if item.id in self._items:
             raise DuplicateItem(f"item {item.id!r} is already being routed")
+        if item.target_agent is not None:
+            self._agent(item.target_agent)
         self._add_item(item, cls, now)
         return self._dispatch(now)
 
@@ -309,6 +312,8 @@ class Router:
             priority_bump=item.priority_bump,
             required_skills=item.required_skills,
             seq=self._seq,
+            target_agent=item.target_agent,
+            target_only=item.target_only,
         )
         self._items[item.id] = added
         return added
@@ -657,7 +662,7 @@ class Router:
         item.state = ItemState.WAITING
         item.agent_id = None
         item.offer_deadline = None
-        if item.target_agent == agent.id:
+        if item.target_agent == agent.id and not item.target_only:
             item.target_agent = None  # the named agent did not take it: back to the queue's routing
         previous = item.declines.get(agent.id)
         item.declines[agent.id] = _Decline((previous.count if previous else 0) + 1, now + self._reoffer_delay)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from teleplex.auth.deps import PrincipalDep
 from teleplex.auth.principal import Principal
@@ -49,7 +49,17 @@ class MonitorBody(ApiInput):
 
 
 class ConsultBody(ApiInput):
-    number: PhoneNumber
+    """Whom to consult: an outside number, a named agent, or whoever a queue offers (exactly one)."""
+
+    number: PhoneNumber | None = None
+    agent_id: Id | None = None
+    queue_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ConsultBody:
+        if sum(v is not None for v in (self.number, self.agent_id, self.queue_id)) != 1:
+            raise ValueError("give exactly one of number, agent_id, queue_id")
+        return self
 
 
 class DtmfBody(ApiInput):
@@ -118,10 +128,16 @@ async def transfer(interaction_id: IdPath, body: TransferBody, request: Request,
         await _act(request, session, principal, interaction_id, lambda v: v.transfer_to_number(interaction_id, to.number))
 
 
-@router.post("/{interaction_id}/consult", status_code=204, summary="Attended transfer: hold and call a number")
+@router.post("/{interaction_id}/consult", status_code=204,
+             summary="Attended transfer: hold the customer and call a number, an agent or a queue")  # fmt: skip
 async def consult(interaction_id: IdPath, body: ConsultBody, request: Request, session: SessionDep,
                   principal: PrincipalDep) -> None:  # fmt: skip
-    await _act(request, session, principal, interaction_id, lambda v: v.consult(interaction_id, body.number))
+    if body.agent_id is not None:
+        await _act(request, session, principal, interaction_id, lambda v: v.consult_agent(interaction_id, body.agent_id))
+    elif body.queue_id is not None:
+        await _act(request, session, principal, interaction_id, lambda v: v.consult_queue(interaction_id, body.queue_id))
+    else:
+        await _act(request, session, principal, interaction_id, lambda v: v.consult(interaction_id, body.number))
 
 
 @router.post("/{interaction_id}/consult/complete", status_code=204, summary="Hand the customer to the consulted party")

@@ -31,6 +31,7 @@ from teleplex.interactions.models import Interaction
 from teleplex.interactions.states import Outcome
 from teleplex.routing import ItemNotFound, Offer, OfferNotFound, RoutingError, WorkItem
 from teleplex.voice.ari import LINK_DOWN, LINK_UP, Ari, AriConfig, AriError, AriEventReader, AriNotFound
+from teleplex.voice.consult import Consults
 from teleplex.voice.controls import CallControls
 from teleplex.voice.model import (
     CONNECTED,
@@ -52,7 +53,7 @@ def ari_config(settings: Settings) -> AriConfig:
     return AriConfig(url, settings.ari_user, settings.ari_password.get_secret_value(), settings.ari_app)
 
 
-class VoiceChannel(Reconciliation, CallControls, Supervision, Waiting):
+class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting):
     """The voice channel handler of the engine."""
 
     def __init__(self, engine: Engine, settings: Settings, ari: Ari | None = None) -> None:
@@ -68,6 +69,7 @@ class VoiceChannel(Reconciliation, CallControls, Supervision, Waiting):
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.reader = AriEventReader(self.ari.config, self.events.put_nowait)
         self._legs = itertools.count(1)
+        self.consults: dict[str, VoiceCall] = {}  # consult router item -> the call it belongs to
         self._dids: dict[str, tuple[float, int | None, BusinessHours | None]] = {}  # did -> (read at, queue, hours)
         engine.handlers["voice"] = self
 
@@ -228,6 +230,9 @@ class VoiceChannel(Reconciliation, CallControls, Supervision, Waiting):
         self.engine.journal.write(link)
 
     async def offer(self, d: Offer) -> None:
+        if d.item_id in self.consults:
+            await self.offer_consult(d)
+            return
         call = self.calls[int(d.item_id)]
         agent_id = int(d.agent_id)
         device = self.engine.devices.get(d.agent_id)
@@ -267,7 +272,10 @@ class VoiceChannel(Reconciliation, CallControls, Supervision, Waiting):
 
     async def offer_withdrawn(self, item_id: str, agent_id: str, reason: str) -> None:
         """The router took an offer back (ring timeout, caller gone, agent paused): stop ringing."""
-        call = self.calls.get(int(item_id))
+        if item_id in self.consults:
+            await self.consult_withdrawn(item_id, agent_id, reason)
+            return
+        call = self.calls.get(int(item_id)) if item_id.isdigit() else None
         if call is None or call.agent_leg is None or call.state != RINGING:
             return
         leg = call.agent_leg
@@ -360,12 +368,7 @@ class VoiceChannel(Reconciliation, CallControls, Supervision, Waiting):
             if call.handed_over:
                 await self._end_connected(call, hung_up_by="transfer target", gone=channel_id)
             else:
-                call.consult = None
-                self.channels.pop(channel_id, None)
-                agent_id = call.agent_id
-                self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_ended", agent_id,
-                                                                         cause=cause))  # fmt: skip
-                self._publish(call, "interaction.consult_ended")
+                await self.consult_leg_gone(call, channel_id, cause)
 
     async def _end_connected(self, call: VoiceCall, hung_up_by: str, gone: str | None = None) -> None:
         outcome = Outcome.TRANSFERRED if call.handed_over else Outcome.ANSWERED
@@ -388,6 +391,7 @@ class VoiceChannel(Reconciliation, CallControls, Supervision, Waiting):
     async def _finish(self, call: VoiceCall, outcome: Outcome, **data: Any) -> None:
         call.state = ENDED
         await self._end_monitors(call)
+        await self._drop_consult_item(call)  # a consulted agent still ringing or talking is released
         for channel in (call.caller, call.agent_leg, call.consult):
             if channel:
                 self.channels.pop(channel, None)

@@ -1,13 +1,10 @@
-"""The agent's call controls: hold, touch tones, recording pause, blind and consult transfers."""
+"""The agent's call controls: hold, touch tones, recording pause, blind transfers (consults: consult.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
 
 from teleplex.core.errors import Conflict
 from teleplex.interactions import service as interactions
-from teleplex.interactions.models import Interaction
 from teleplex.interactions.states import Outcome
 from teleplex.routing import RoutingError
 from teleplex.voice.ari import AriError, AriNotFound
@@ -69,78 +66,6 @@ class CallControls(VoiceParts):
         kind = "recording_paused" if paused else "recording_resumed"
         agent_id = call.agent_id
         self._record(call, lambda s, i, at: interactions.event(s, i, at, kind, agent_id))
-
-    async def consult(self, interaction_id: int, number: str) -> None:
-        """Attended transfer, first step: the customer waits on hold while the agent calls a third party."""
-        call = self.live_call(interaction_id)
-        if call.consult is not None or call.handed_over:
-            raise Conflict(f"interaction {interaction_id} is already consulting")
-        await self.hold(interaction_id)
-        leg = f"tpx-consult-{interaction_id}-{self._next_leg()}"
-        call.consult = leg
-        self.channels[leg] = call
-        endpoint = self.settings.outbound_endpoint.format(number=number.lstrip("+"))
-        try:
-            await self.ari.originate(endpoint, channel_id=leg, app_args=f"consult,{interaction_id}",
-                                     caller_id=f'"{call.caller_number or ""}" <{call.caller_number or ""}>',
-                                     timeout=60)  # fmt: skip
-        except AriError as exc:
-            call.consult = None
-            self.channels.pop(leg, None)
-            raise Conflict(f"could not call {number}: {exc.message}") from None
-        agent_id = call.agent_id
-        self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_started", agent_id,
-                                                                 number=number))  # fmt: skip
-        self._publish(call, "interaction.consulting")
-
-    async def consult_answered(self, leg: str, interaction_id: int) -> None:
-        """The third party answered: they and the agent talk in the call's bridge, the customer still on hold."""
-        call = self.calls.get(interaction_id)
-        if call is None or call.consult != leg or call.bridge is None:
-            await self._hangup(leg)
-            return
-        await self.ari.add_channel(call.bridge, leg)
-        agent_id = call.agent_id
-        self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_answered", agent_id))
-
-    async def complete_consult(self, interaction_id: int) -> None:
-        """Attended transfer, last step: the customer joins the third party and the agent leaves (to wrap-up)."""
-        call = self.live_call(interaction_id)
-        if call.consult is None:
-            raise Conflict(f"interaction {interaction_id} is not consulting anyone")
-        bridge = call.bridge
-        assert bridge is not None
-        await self.ari.stop_moh(call.caller)
-        await self.ari.add_channel(bridge, call.caller)
-        call.state = CONNECTED
-        agent_id, leg = call.agent_id, call.agent_leg
-        call.handed_over, call.agent_leg = True, None
-        if leg:
-            self.channels.pop(leg, None)
-            await self._hangup(leg)
-        self._record(call, lambda s, i, at: self._handed_over(s, i, at, agent_id))
-        self._publish(call, "interaction.transferred")
-        try:
-            await self.engine.decide(lambda: self.engine.router.interaction_ended(call.item))
-        except RoutingError:
-            pass
-
-    async def _handed_over(self, session: Any, i: Interaction, at: datetime, agent_id: int | None) -> None:
-        if i.state == "held":
-            await interactions.unheld(session, i, at)
-        await interactions.event(session, i, at, "transferred", agent_id, to={"kind": "consult"})
-
-    async def cancel_consult(self, interaction_id: int) -> None:
-        """Back to the customer: the third party is hung up and the customer taken off hold."""
-        call = self.live_call(interaction_id)
-        if call.consult is None or call.handed_over:
-            raise Conflict(f"interaction {interaction_id} is not consulting anyone")
-        leg, call.consult = call.consult, None
-        self.channels.pop(leg, None)
-        await self._hangup(leg)
-        agent_id = call.agent_id
-        self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_cancelled", agent_id))
-        await self.unhold(interaction_id)
 
     async def _release_agent(self, call: VoiceCall) -> int | None:
         """Take the agent off a call that continues without them: their leg and the bridge go."""

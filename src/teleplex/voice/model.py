@@ -37,10 +37,14 @@ class VoiceCall:
     monitors: list[str] = field(default_factory=list)  # supervisors' channels (and snoops) to end with the call
     consult: str | None = None  # the leg to a party the agent is consulting (the customer on hold)
     handed_over: bool = False  # a consult was completed: the agent left, the customer talks to `consult`
+    consult_item: str | None = None  # the router item of a consult to an agent or a queue
+    consult_to: dict[str, Any] | None = None
+    consult_agent: int | None = None  # the agent being rung or talked to in that consult
+    router_item: str | None = None  # after a consulted agent took the call over: the item they hold
 
     @property
     def item(self) -> str:
-        return str(self.interaction_id)
+        return self.router_item or str(self.interaction_id)
 
 
 class VoiceParts:
@@ -57,6 +61,7 @@ class VoiceParts:
         monitor_modes: dict[str, str]
         announcing: dict[str, VoiceCall]
         _waits: set[asyncio.Task[None]]
+        consults: dict[str, VoiceCall]
 
         def _now(self) -> datetime: ...
         def _next_leg(self) -> int: ...
@@ -73,3 +78,4 @@ class VoiceParts:
         async def hold(self, interaction_id: int) -> None: ...
         async def inbound(self, channel: dict[str, Any], did: str) -> None: ...
         async def gone(self, channel_id: str, cause: str | None) -> None: ...
+        async def _drop_consult_item(self, call: VoiceCall) -> None: ...

@@ -55,3 +55,30 @@ def test_transfer_while_ringing_rescinds_the_first_offer():
     decisions = h.router.transfer_to_agent("c1", "bob")
     assert [d.agent_id for d in of_type(decisions, OfferRescinded)] == ["ana"]
     assert offers(decisions) == [("c1", "bob")]
+
+
+def test_an_item_for_one_agent_only_is_never_offered_to_anyone_else():
+    """A consult: the agent asked for a colleague by name; if the colleague misses it, nobody else gets it."""
+    from datetime import timedelta
+
+    from teleplex.routing import WorkItem
+
+    h = Harness()
+    h.queue(wrapup_s=0, offer_timeout_s=10)
+    h.agent("ana")
+    h.agent("bob")
+    item = WorkItem("k1", "sales", "voice", arrived_at=h.clock.now(), target_agent="bob", target_only=True)
+    assert offers(h.router.enqueue(item)) == [("k1", "bob")]  # ana is free and idle longer: not offered
+    for _ in range(3):
+        decisions = h.advance(30)
+        assert all(agent == "bob" for _, agent in offers(decisions))
+    assert h.clock.now() - h.router.snapshot().items[0].arrived_at >= timedelta(seconds=90)
+
+
+def test_an_item_for_an_agent_who_is_not_logged_in_is_refused():
+    from teleplex.routing import WorkItem
+
+    h = Harness()
+    h.queue()
+    with pytest.raises(AgentNotFound):
+        h.router.enqueue(WorkItem("k1", "sales", "voice", arrived_at=h.clock.now(), target_agent="zed"))
