@@ -1,0 +1,266 @@
+"""Webhooks in: persist the raw delivery (deduplicated), answer, then process every item it carries.
+
+The order is the promise: a delivery is stored before the provider hears 200, so a crash afterwards loses
+nothing (unprocessed events are processed again at start); processing is idempotent (messages are unique
+per channel by provider id), so a redelivery or a second pass changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teleplex.core.clock import Clock
+from teleplex.core.db import Database
+from teleplex.core.logging import get_logger
+from teleplex.messaging import status as delivery
+from teleplex.messaging.clients import Providers
+from teleplex.messaging.models import Channel, InboundEvent, Message
+from teleplex.messaging.providers import telegram, twilio_sms, whatsapp
+from teleplex.messaging.providers.base import InboundMessage, ParsedDelivery, PayloadInvalid, StatusUpdate
+from teleplex.messaging.schemas import ChannelKind
+
+log = get_logger("teleplex.messaging.ingest")
+
+MAX_EVENT_ATTEMPTS = 10
+UNKNOWN_STATUS_PATIENCE = 3  # passes to wait for a status whose message we have not recorded yet
+
+
+class MessageSink(Protocol):
+    """Where processed messages go. The default only stores them; the core sets its own on
+    `app.state.message_sink` to open or append interactions. Both calls run inside the transaction that
+    stores the message, so whatever the sink writes commits (or rolls back) with it, exactly once."""
+
+    async def received(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
+        ...
+
+    async def status_changed(self, session: AsyncSession, channel: Channel, message: Message, update: StatusUpdate) -> None:
+        ...
+
+
+class StoreOnlySink:
+    """The messages table is the whole effect until the core routes messages into interactions."""
+
+    async def received(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
+        return None
+
+    async def status_changed(self, session: AsyncSession, channel: Channel, message: Message, update: StatusUpdate) -> None:
+        return None
+
+
+def parse_event(kind: ChannelKind, source: str, body: bytes) -> ParsedDelivery:
+    """The normalized content of a stored delivery; pure, so the edge can validate before storing."""
+    if kind is ChannelKind.WHATSAPP:
+        return whatsapp.parse(body)
+    if kind is ChannelKind.TELEGRAM:
+        return telegram.parse(body)
+    if kind is ChannelKind.SMS_TWILIO:
+        params = twilio_sms.form(body)
+        return twilio_sms.parse_status(params) if source == "status" else twilio_sms.parse_inbound(params)
+    raise PayloadInvalid(f"channel kind {kind} has no webhook")
+
+
+async def persist_event(
+    db: Database, clock: Clock, channel_id: int, source: str, provider_event_id: str, body: bytes,
+    headers: dict[str, str],
+) -> tuple[int, bool]:
+    """Store one delivery unless this channel already has it; returns (event id, newly stored)."""
+    async with db.session() as session:
+        found = await _find_event(session, channel_id, provider_event_id)
+        if found is not None:
+            return found, False
+        event = InboundEvent(channel_id=channel_id, source=source, provider_event_id=provider_event_id, body=body,
+                             headers=headers, received_at=clock.now(), attempts=0)
+        session.add(event)
+        try:
+            await session.flush()
+            return event.id, True
+        except IntegrityError:  # the same delivery raced in on another connection
+            await session.rollback()
+    async with db.session() as session:
+        found = await _find_event(session, channel_id, provider_event_id)
+        assert found is not None
+        return found, False
+
+
+async def _find_event(session: AsyncSession, channel_id: int, provider_event_id: str) -> int | None:
+    stmt = select(InboundEvent.id).where(
+        InboundEvent.channel_id == channel_id, InboundEvent.provider_event_id == provider_event_id
+    )
+    return (await session.execute(stmt)).scalar()
+
+
+class Processor:
+    """Turns stored deliveries into message rows and status changes, handing each to the sink."""
+
+    def __init__(
+        self, db: Database, clock: Clock, providers: Providers, media_dir: Path,
+        sink: Callable[[], MessageSink] = StoreOnlySink,
+    ) -> None:  # fmt: skip
+        self.db = db
+        self.clock = clock
+        self.providers = providers
+        self.media_dir = media_dir
+        self.sink = sink
+
+    async def process(self, event_id: int) -> bool:
+        """Process one event; True when it is done (now or before). Never raises: failures are recorded."""
+        try:
+            return await self._process(event_id)
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong is recorded and retried
+            log.exception("processing an inbound event failed", event_id=event_id)
+            async with self.db.session() as session:
+                await session.execute(
+                    update(InboundEvent).where(InboundEvent.id == event_id, InboundEvent.processed_at.is_(None))
+                    .values(attempts=InboundEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+                )
+            return False
+
+    async def _process(self, event_id: int) -> bool:
+        async with self.db.session() as session:
+            event = await session.get(InboundEvent, event_id)
+            if event is None or event.processed_at is not None:
+                return True
+            channel = await session.get(Channel, event.channel_id)
+            assert channel is not None
+            kind, source, body = ChannelKind(channel.kind), event.source, event.body
+        try:
+            parsed = parse_event(kind, source, body)
+        except PayloadInvalid as exc:  # checked at the edge; only a stored body from an older version lands here
+            await self._finish(event_id, f"unparseable: {exc}")
+            return True
+        media = await self._fetch_media(channel, parsed.messages)
+        async with self.db.session() as session:
+            event = await session.get(InboundEvent, event_id, with_for_update=True)
+            if event is None or event.processed_at is not None:
+                return True
+            channel = await session.get(Channel, event.channel_id)
+            assert channel is not None
+            sink = self.sink()
+            for inbound in parsed.messages:
+                await self._store_message(session, channel, inbound, media.get(inbound.provider_message_id), sink)
+            unknown = [st for st in parsed.statuses if not await self._apply_status(session, channel, st, sink)]
+            event.attempts += 1  # read again under the row lock: a concurrent pass may have counted
+            if unknown and event.attempts < UNKNOWN_STATUS_PATIENCE:
+                # What could be applied is committed; the event stays pending for the rest (a second pass
+                # changes nothing already done).
+                event.last_error = f"status for unknown message {unknown[0].provider_message_id}; will retry"
+                return False
+            event.processed_at = self.clock.now()
+            event.last_error = f"{len(unknown)} statuses for unknown messages ignored" if unknown else None
+        return True
+
+    async def _finish(self, event_id: int, note: str | None) -> None:
+        async with self.db.session() as session:
+            await session.execute(update(InboundEvent).where(InboundEvent.id == event_id)
+                                  .values(processed_at=self.clock.now(), last_error=note))
+
+    async def _store_message(
+        self, session: AsyncSession, channel: Channel, inbound: InboundMessage, media: tuple[str, str | None] | None,
+        sink: MessageSink,
+    ) -> None:  # fmt: skip
+        existing = (await session.execute(select(Message.id).where(
+            Message.channel_id == channel.id, Message.provider_message_id == inbound.provider_message_id))).scalar()
+        if existing is not None:
+            return  # the same message in another delivery: already stored and handed over once
+        data = _data(inbound)
+        message = Message(
+            channel_id=channel.id, direction="in", provider_message_id=inbound.provider_message_id,
+            peer_kind=inbound.sender.kind.value, peer=inbound.sender.value, kind=inbound.kind.value,
+            text=inbound.text, media_ref=inbound.media.ref if inbound.media else None,
+            media_path=media[0] if media else None,
+            media_mime=(media[1] if media and media[1] else None) or (inbound.media.mime if inbound.media else None),
+            data=data or None, keyword=inbound.keyword.value if inbound.keyword else None,
+            status=delivery.DeliveryStatus.RECEIVED.value, status_at=inbound.sent_at, created_at=self.clock.now(),
+        )  # fmt: skip
+        session.add(message)
+        await session.flush()
+        await sink.received(session, channel, message, inbound)
+
+    async def _apply_status(self, session: AsyncSession, channel: Channel, st: StatusUpdate, sink: MessageSink) -> bool:
+        message = (await session.execute(select(Message).where(
+            Message.channel_id == channel.id, Message.provider_message_id == st.provider_message_id,
+            Message.direction == "out"))).scalar()
+        if message is None:
+            return False
+        incoming = delivery.normalise(st.status)
+        if incoming is None:
+            return True  # a word we do not track: nothing to change
+        merged = delivery.merge(message.status, incoming)
+        if merged.value != message.status:
+            message.status = merged.value
+            message.status_at = st.at or self.clock.now()
+            if merged is delivery.DeliveryStatus.FAILED:
+                message.error_code, message.error_message = st.error_code, st.error_message
+            else:  # a later proof of arrival outranks an earlier failure report
+                message.error_code = message.error_message = None
+            await sink.status_changed(session, channel, message, st)
+        return True
+
+    async def _fetch_media(self, channel: Channel, messages: tuple[InboundMessage, ...]) -> dict[str, tuple[str, str | None]]:
+        """Download media files outside any transaction; a failure leaves the reference for a later fetch."""
+        out: dict[str, tuple[str, str | None]] = {}
+        for inbound in messages:
+            if inbound.media is None:
+                continue
+            async with self.db.session() as session:
+                known = (await session.execute(select(Message.id).where(
+                    Message.channel_id == channel.id, Message.provider_message_id == inbound.provider_message_id))).scalar()
+            if known is not None:
+                continue
+            try:
+                content, mime = await self.providers.download(channel, inbound.media.ref)
+            except Exception as exc:  # noqa: BLE001 - the message matters more than its attachment
+                log.warning("media download failed", channel_id=channel.id, ref=inbound.media.ref[:100], error=str(exc))
+                continue
+            mime = (mime or inbound.media.mime or "application/octet-stream").split(";")[0].strip()
+            ext = mimetypes.guess_extension(mime) or ".bin"
+            name = hashlib.sha256(inbound.provider_message_id.encode()).hexdigest()[:32] + ext
+            folder = self.media_dir / str(channel.id)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(content)
+            out[inbound.provider_message_id] = (f"{channel.id}/{name}", mime)
+        return out
+
+    async def recover(self, limit: int = 500) -> int:
+        """Process what a crash (or a failure) left unprocessed; returns how many are now done."""
+        async with self.db.session() as session:
+            ids = (await session.execute(
+                select(InboundEvent.id).where(InboundEvent.processed_at.is_(None),
+                                              InboundEvent.attempts < MAX_EVENT_ATTEMPTS)
+                .order_by(InboundEvent.id).limit(limit))).scalars().all()
+        done = 0
+        for event_id in ids:
+            done += await self.process(event_id)
+        return done
+
+
+def _data(inbound: InboundMessage) -> dict[str, object]:
+    data: dict[str, object] = {}
+    if inbound.profile_name:
+        data["profile_name"] = inbound.profile_name
+    if len(inbound.identities) > 1:
+        data["identities"] = [{"kind": i.kind.value, "value": i.value} for i in inbound.identities]
+    if inbound.edited:
+        data["edited"] = True
+    if inbound.reply_to:
+        data["reply_to"] = inbound.reply_to
+    if inbound.location:
+        data["location"] = {k: v for k, v in inbound.location.__dict__.items() if v is not None}
+    if inbound.contacts:
+        data["contacts"] = [{k: v for k, v in c.__dict__.items() if v is not None} for c in inbound.contacts]
+    if inbound.media and inbound.media.filename:
+        data["filename"] = inbound.media.filename
+    if inbound.extra:
+        data["extra"] = {k: v for k, v in inbound.extra.items() if v not in (None, [], {})}
+    return data
+
+
+__all__ = ["MessageSink", "Processor", "StoreOnlySink", "parse_event", "persist_event"]

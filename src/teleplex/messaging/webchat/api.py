@@ -1,0 +1,343 @@
+"""HTTP edges of web chat: widget configuration (admin), the public session call with per-widget CORS,
+widget.js, and the visitor's WebSocket.
+
+The public routes authenticate by widget key, origin and signed token, not by bearer token, so like the
+providers' webhooks they stay out of the OpenAPI document (tests/api/test_webchat_*.py fuzz them instead).
+"""
+
+# No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import ValidationError
+
+from teleplex.auth.deps import require
+from teleplex.auth.principal import Principal
+from teleplex.core.deps import ClockDep, SessionDep
+from teleplex.core.errors import InvalidInput, TeleplexError
+from teleplex.core.http import error_body
+from teleplex.core.logging import get_logger
+from teleplex.core.schemas import MAX_ID
+from teleplex.messaging.models import Channel
+from teleplex.messaging.runtime import MessagingRuntime, runtime_for
+from teleplex.messaging.webchat import frames, service
+from teleplex.messaging.webchat.errors import OriginNotAllowed, TokenInvalid, WidgetDisabled
+from teleplex.messaging.webchat.hub import hub_for
+from teleplex.messaging.webchat.schemas import SessionIn, SessionOut, WidgetConfig, WidgetOut
+
+log = get_logger("teleplex.webchat")
+
+router = APIRouter(prefix="/api/v1")
+public = APIRouter(include_in_schema=False)
+IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+Reader = Annotated[Principal, require("channels.read")]
+Writer = Annotated[Principal, require("channels.write")]
+WIDGET_JS = Path(__file__).resolve().parent.parent.parent / "web" / "static" / "widget.js"
+MAX_SESSION_BODY = 4096
+AUTH_WAIT_SECONDS = 10.0  # a socket that sends no token in this time is closed
+POLL_SECONDS = 1.0  # a socket re-reads its stream this often: replies written by another node arrive too
+SETTLE_TRIES = 30  # after a socket closes, its owed receipts are retried this many times, POLL_SECONDS apart
+_LATE: set[asyncio.Task[None]] = set()
+
+
+def _base_url(request: Request, channel: Channel) -> str:
+    return (channel.settings or {}).get("public_url") or str(request.base_url)
+
+
+# --- configuration (admin) ------------------------------------------------------------------------------
+
+
+@router.get("/channels/{channel_id}/webchat", response_model=WidgetOut, tags=["channels"])
+async def get_widget(request: Request, channel_id: IdPath, session: SessionDep, _: Reader) -> dict:
+    """The widget of a webchat channel and the snippet to paste into the site."""
+    widget, channel = await service.get_widget(session, channel_id)
+    return service.widget_view(widget, channel, _base_url(request, channel))
+
+
+@router.put("/channels/{channel_id}/webchat", response_model=WidgetOut, tags=["channels"])
+async def put_widget(
+    request: Request, channel_id: IdPath, body: WidgetConfig, session: SessionDep, clock: ClockDep, actor: Writer
+) -> dict:
+    """Create or replace the widget's settings: allowed origins, title, pre-chat form."""
+    box = runtime_for(request.app).box
+    widget, channel = await service.configure_widget(session, clock, box, actor, channel_id, body)
+    return service.widget_view(widget, channel, _base_url(request, channel))
+
+
+# --- the embeddable script --------------------------------------------------------------------------------
+
+
+@public.get("/widget.js")
+async def widget_js() -> FileResponse:
+    return FileResponse(WIDGET_JS, media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
+
+
+# --- sessions, with CORS per widget ------------------------------------------------------------------------
+
+
+def _cors(origin: str | None) -> dict[str, str]:
+    """Echo the one allowed origin; never credentials: the widget works without cookies."""
+    if origin is None:
+        return {"Vary": "Origin"}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def _error(exc: TeleplexError, headers: dict[str, str]) -> JSONResponse:
+    return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers=headers)
+
+
+@public.options("/webchat/v1/widgets/{ref}/session")
+async def session_preflight(request: Request, ref: Annotated[str, PathParam(max_length=40)]) -> Response:
+    origin = request.headers.get("origin")
+    runtime = runtime_for(request.app)
+    try:
+        async with runtime.db.session() as session:
+            widget, _ = await service.resolve_widget(session, ref)
+        service.check_origin(widget, origin)
+    except TeleplexError as exc:
+        return _error(exc, {"Vary": "Origin"})
+    return Response(status_code=204, headers={
+        **_cors(origin), "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "content-type",
+        "Access-Control-Max-Age": "600"})
+
+
+@public.post("/webchat/v1/widgets/{ref}/session")
+async def create_session(request: Request, ref: Annotated[str, PathParam(max_length=40)]) -> JSONResponse:
+    """A visitor session: a short-lived signed token for the WebSocket (see docs/webchat.md)."""
+    origin = request.headers.get("origin")
+    runtime = runtime_for(request.app)
+    headers = {"Vary": "Origin"}
+    try:
+        async with runtime.db.session() as session:
+            widget, channel = await service.resolve_widget(session, ref)
+            service.check_origin(widget, origin)
+            headers = _cors(origin)
+            body = await _session_body(request)
+            out = await service.open_session(session, runtime.clock, runtime.box, widget, channel, origin, body)
+    except TeleplexError as exc:
+        return _error(exc, headers)
+    return JSONResponse(SessionOut.model_validate(out).model_dump(mode="json"), 200, headers=headers)
+
+
+async def _session_body(request: Request) -> SessionIn:
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_SESSION_BODY:
+        raise InvalidInput(f"the body exceeds {MAX_SESSION_BODY} bytes")
+    raw = await request.body()
+    if len(raw) > MAX_SESSION_BODY:
+        raise InvalidInput(f"the body exceeds {MAX_SESSION_BODY} bytes")
+    try:
+        doc = json.loads(raw or b"{}")
+    except ValueError:
+        raise InvalidInput("the body is not valid JSON") from None
+    try:
+        return SessionIn.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        raise InvalidInput(f"{field}: {err.get('msg', 'invalid')}", {"field": field}) from None
+
+
+# --- the visitor's WebSocket --------------------------------------------------------------------------------
+
+
+@public.websocket("/webchat/v1/ws")
+async def visitor_socket(ws: WebSocket) -> None:
+    """`?token=` (or a first frame `{"type": "auth", "token", "after"}`); `?after=<id>` resumes the stream
+    after the last event id the widget saw. Close codes: 4400 bad request, 4401 token, 4403 origin, 4503 closed."""
+    runtime = runtime_for(ws.app)
+    origin = ws.headers.get("origin")
+    await ws.accept()
+    try:
+        token, after = await _credentials(ws)
+        async with runtime.db.session() as session:
+            _, channel, visitor = await service.authenticate(session, runtime.clock, runtime.box, token, origin)
+    except WebSocketDisconnect:
+        return
+    except TeleplexError as exc:
+        code = {TokenInvalid: 4401, OriginNotAllowed: 4403, WidgetDisabled: 4503}.get(type(exc), 4400)
+        await _close(ws, code, exc)
+        return
+    last = visitor.last_seq if after is None else min(after, visitor.last_seq)
+    connection = VisitorConnection(ws, runtime, channel.id, visitor.id, last)
+    await connection.run({"type": "ready", "visitor_id": visitor.public_id, "last_id": visitor.last_seq,
+                          "resumed_after": last})
+
+
+async def _credentials(ws: WebSocket) -> tuple[str, int | None]:
+    token = ws.query_params.get("token")
+    after = ws.query_params.get("after")
+    if token:
+        if after is not None and not (after.isdigit() and len(after) < 10):
+            raise InvalidInput("after: the last event id seen, a whole number")
+        return token, None if after is None else int(after)
+    try:
+        raw = await asyncio.wait_for(ws.receive_text(), AUTH_WAIT_SECONDS)
+    except TimeoutError:
+        raise TokenInvalid("no session token: pass ?token= or send an auth frame first") from None
+    except (KeyError, RuntimeError):  # a binary first frame
+        raise InvalidInput("the first frame must be {\"type\": \"auth\", \"token\": ...}") from None
+    try:
+        first = frames.parse(raw)
+    except frames.FrameInvalid as exc:
+        raise InvalidInput(str(exc)) from None
+    if not isinstance(first, frames.Auth):
+        raise TokenInvalid("authenticate first: {\"type\": \"auth\", \"token\": ...}")
+    return first.token, first.after
+
+
+async def _close(ws: WebSocket, code: int, exc: TeleplexError) -> None:
+    try:
+        await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        await ws.close(code=code, reason=exc.message[:120])
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+
+
+class VisitorConnection:
+    """One open widget: a pump that writes the stream (and ephemeral frames) out, and a reader for the
+    visitor's frames. Either ending ends both."""
+
+    def __init__(self, ws: WebSocket, runtime: MessagingRuntime, channel_id: int, visitor_id: int, last: int) -> None:
+        self.ws, self.runtime, self.channel_id, self.visitor_id, self.last = ws, runtime, channel_id, visitor_id, last
+        self.hub = hub_for(runtime.db)
+        self.flushing = asyncio.Lock()
+        self.settling = asyncio.Lock()
+        self.owed: dict[int, str] = {}  # agent message id -> "delivered" or "read", not yet recorded
+
+    async def run(self, ready: dict[str, Any]) -> None:
+        queue = self.hub.listen(self.visitor_id)
+        try:
+            await self.ws.send_json(ready)
+            tasks = {asyncio.create_task(self._pump(queue)), asyncio.create_task(self._read())}
+            done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for task in done:
+                exc = task.exception()
+                if exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError | OSError):
+                    log.error("web chat socket failed", visitor_id=self.visitor_id, error=repr(exc))
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+        finally:
+            self.hub.forget(self.visitor_id, queue)
+            if self.owed:  # receipts the outbox was still in the way of: record them once it has finished
+                task = asyncio.create_task(self._settle_after_close())
+                _LATE.add(task)
+                task.add_done_callback(_LATE.discard)
+
+    async def _settle_after_close(self) -> None:
+        for _ in range(SETTLE_TRIES):
+            try:
+                await self.settle()
+            except Exception:
+                log.exception("recording web chat receipts failed", visitor_id=self.visitor_id)
+                return
+            if not self.owed:
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def _pump(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+        while True:
+            await self.flush()
+            try:
+                item = await asyncio.wait_for(queue.get(), POLL_SECONDS)
+            except TimeoutError:
+                await self.settle()
+                continue
+            if item is not None:
+                await self.ws.send_json(item)
+
+    async def flush(self) -> None:
+        """Send every stored event after the last one sent, in order, then mark agent messages delivered."""
+        async with self.flushing:
+            while True:
+                async with self.runtime.db.session() as session:
+                    events = await service.events_after(session, self.visitor_id, self.last)
+                if not events:
+                    await self.settle()
+                    return
+                for event in events:
+                    await self.ws.send_json(service.frame(event))
+                    self.last = event.seq
+                    if event.data.get("direction") == "out" and event.message_id is not None:
+                        self.owed.setdefault(event.message_id, "delivered")
+                await self.settle()
+                if len(events) < 200:
+                    return
+
+    async def settle(self) -> None:
+        """Record owed receipts; those the outbox has not finished with wait for the next pass."""
+        if not self.owed:
+            return
+        async with self.settling:
+            snapshot = dict(self.owed)  # receipts may be added while this one waits on the database
+            async with self.runtime.db.session() as session:
+                channel = await session.get(Channel, self.channel_id)
+                if channel is None:
+                    return
+                left = await service.apply_receipts(session, self.runtime.clock, self.runtime.sink(), channel,
+                                                    snapshot)
+            for message_id, word in snapshot.items():
+                if message_id not in left and self.owed.get(message_id) == word:
+                    del self.owed[message_id]
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            try:
+                reply = await self._handle(raw)
+            except TeleplexError as exc:
+                reply = {"type": "error", "code": exc.code, "message": exc.message}
+            except frames.FrameInvalid as exc:
+                reply = {"type": "error", "code": "invalid_frame", "message": str(exc)}
+            except Exception:
+                log.exception("web chat frame failed", visitor_id=self.visitor_id)
+                reply = {"type": "error", "code": "internal_error", "message": "the frame could not be handled"}
+            if reply is not None:
+                await self.ws.send_json(reply)
+
+    async def _handle(self, raw: str | None) -> dict[str, Any] | None:
+        frame = frames.parse(raw)
+        runtime = self.runtime
+        if isinstance(frame, frames.Ping):
+            await self.flush()  # a pong follows every event stored before the ping: a sync point
+            return {"type": "pong"}
+        if isinstance(frame, frames.Auth):
+            raise frames.FrameInvalid("already authenticated")
+        async with runtime.db.session() as session:
+            channel = await session.get(Channel, self.channel_id)
+            if channel is None or not channel.enabled:
+                raise WidgetDisabled("this chat is closed for now")
+            if isinstance(frame, frames.Send):
+                message_id, seq, duplicate = await service.visitor_message(
+                    session, runtime.clock, runtime.sink(), channel, self.visitor_id, frame.client_id, frame.text)
+                reply: dict[str, Any] | None = {"type": "ack", "client_id": frame.client_id,
+                                                "message_id": message_id, "id": seq, "duplicate": duplicate}
+            elif isinstance(frame, frames.Typing):
+                visitor = await session.get(service.WebchatVisitor, self.visitor_id)
+                assert visitor is not None
+                await service.visitor_typing(session, runtime.clock, runtime.state.bus, channel, visitor, frame.typing)
+                reply = None
+            else:
+                if not await service.owns_reply(session, self.visitor_id, frame.message_id):
+                    raise frames.FrameInvalid(f"message_id: {frame.message_id} is not an agent message of this chat")
+                self.owed[frame.message_id] = "read"
+                reply = {"type": "read_ok", "message_id": frame.message_id}
+        if isinstance(frame, frames.Read):
+            await self.settle()
+        if isinstance(frame, frames.Send):
+            self.hub.poke(self.visitor_id)  # after the commit: every socket of this visitor shows it
+            await self.flush()  # and this one before the ack
+        return reply

@@ -1,0 +1,95 @@
+"""What the widget may send over the WebSocket, checked before anything is done with it; pure."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_FRAME = 16 * 1024
+MAX_TEXT = 4000
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class FrameInvalid(ValueError):
+    """Answered with an error frame; the connection stays open."""
+
+
+@dataclass(frozen=True)
+class Auth:
+    token: str
+    after: int | None
+
+
+@dataclass(frozen=True)
+class Send:
+    client_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Typing:
+    typing: bool
+
+
+@dataclass(frozen=True)
+class Read:
+    message_id: int
+
+
+@dataclass(frozen=True)
+class Ping:
+    pass
+
+
+Frame = Auth | Send | Typing | Read | Ping
+
+
+def _text(value: Any, where: str, max_length: int) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise FrameInvalid(f"{where}: expected a non-empty string of at most {max_length} characters")
+    if "\x00" in value:
+        raise FrameInvalid(f"{where}: must not contain NUL")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FrameInvalid(f"{where}: must be valid Unicode text") from None
+    return value
+
+
+def _int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
+        raise FrameInvalid(f"{where}: expected a whole number from 0")
+    return value
+
+
+def parse(raw: str | bytes | None) -> Frame:
+    if not isinstance(raw, str):
+        raise FrameInvalid("frames are JSON text")
+    if len(raw) > MAX_FRAME:
+        raise FrameInvalid(f"a frame may not exceed {MAX_FRAME} characters")
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise FrameInvalid("a frame must be valid JSON") from None
+    if not isinstance(doc, dict):
+        raise FrameInvalid("a frame must be a JSON object")
+    kind = doc.get("type")
+    if kind == "message":
+        client_id = doc.get("client_id")
+        if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+            raise FrameInvalid("client_id: 8 to 64 letters, digits, '-' or '_'")
+        return Send(client_id, _text(doc.get("text"), "text", MAX_TEXT))
+    if kind == "typing":
+        if not isinstance(doc.get("typing"), bool):
+            raise FrameInvalid("typing: expected true or false")
+        return Typing(doc["typing"])
+    if kind == "read":
+        return Read(_int(doc.get("message_id"), "message_id"))
+    if kind == "ping":
+        return Ping()
+    if kind == "auth":
+        after = doc.get("after")
+        return Auth(_text(doc.get("token"), "token", 2000), None if after is None else _int(after, "after"))
+    raise FrameInvalid("type: one of message, typing, read, ping, auth")

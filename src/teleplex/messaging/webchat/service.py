@@ -1,0 +1,435 @@
+"""Web chat use cases: widget configuration, visitor sessions, visitor messages into the MessageSink,
+agent replies into the visitor's stream, delivery and read receipts, typing both ways."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teleplex.audit import service as audit
+from teleplex.audit.service import Actor
+from teleplex.core.clock import Clock
+from teleplex.core.db import Database
+from teleplex.core.errors import InvalidInput
+from teleplex.core.events import Event, EventBus
+from teleplex.messaging import status as delivery
+from teleplex.messaging.crypto import CredentialBox, CredentialsUnreadable
+from teleplex.messaging.ingest import MessageSink
+from teleplex.messaging.models import Channel, Message, OutboxItem
+from teleplex.messaging.providers.base import (
+    Identity,
+    IdentityKind,
+    InboundMessage,
+    MessageKind,
+    OutgoingContent,
+    PermanentSendError,
+    StatusUpdate,
+)
+from teleplex.messaging.schemas import ChannelKind
+from teleplex.messaging.webchat import tokens
+from teleplex.messaging.webchat.errors import (
+    IdentityInvalid,
+    OriginNotAllowed,
+    TokenInvalid,
+    VisitorKeyInvalid,
+    WidgetDisabled,
+    WidgetNotFound,
+)
+from teleplex.messaging.webchat.frames import MAX_TEXT
+from teleplex.messaging.webchat.hub import hub_for
+from teleplex.messaging.webchat.models import WebchatEvent, WebchatVisitor, WebchatWidget
+from teleplex.messaging.webchat.schemas import SessionIn, WidgetConfig
+
+WEBSOCKET_PATH = "/webchat/v1/ws"
+TYPING_EVENT = "conversation.typing"
+
+# --- configuration (admin) ------------------------------------------------------------------------------
+
+
+async def _webchat_channel(session: AsyncSession, channel_id: int) -> Channel:
+    channel = await session.get(Channel, channel_id) if 1 <= channel_id <= 2**31 - 1 else None
+    if channel is None or channel.kind != ChannelKind.WEBCHAT.value:
+        raise WidgetNotFound(f"no webchat channel {channel_id}", {"id": channel_id})
+    return channel
+
+
+async def _widget_of(session: AsyncSession, channel_id: int) -> WebchatWidget | None:
+    return (await session.execute(select(WebchatWidget).where(WebchatWidget.channel_id == channel_id))).scalar()
+
+
+def widget_view(widget: WebchatWidget, channel: Channel, base_url: str) -> dict[str, Any]:
+    return {
+        "channel_id": channel.id, "public_key": widget.public_key, "allowed_origins": list(widget.allowed_origins),
+        "title": widget.title, "prechat": widget.prechat,
+        "identity_verification": "widget_secret" in (channel.credential_names or []),
+        "snippet": f'<script src="{base_url.rstrip("/")}/widget.js" data-channel="{widget.public_key}" async></script>',
+        "updated_at": widget.updated_at,
+    }  # fmt: skip
+
+
+async def get_widget(session: AsyncSession, channel_id: int) -> tuple[WebchatWidget, Channel]:
+    channel = await _webchat_channel(session, channel_id)
+    widget = await _widget_of(session, channel.id)
+    if widget is None:
+        raise WidgetNotFound(f"webchat channel {channel_id} has no widget yet: PUT its configuration first",
+                             {"id": channel_id})
+    return widget, channel
+
+
+async def configure_widget(
+    session: AsyncSession, clock: Clock, box: CredentialBox, actor: Actor, channel_id: int, body: WidgetConfig
+) -> tuple[WebchatWidget, Channel]:
+    """Create or replace a channel's widget settings; the public and signing keys are made once."""
+    channel = await _webchat_channel(session, channel_id)
+    widget = await _widget_of(session, channel.id)
+    now = clock.now()
+    origins = sorted({o.lower().rstrip("/") for o in body.allowed_origins})
+    before = None
+    if widget is None:
+        widget = WebchatWidget(channel_id=channel.id, public_key="wk_" + secrets.token_urlsafe(18),
+                               signing_key=box.seal({"key": tokens.new_key()}), created_at=now)
+        session.add(widget)
+    else:
+        before = {"allowed_origins": widget.allowed_origins, "title": widget.title, "prechat": widget.prechat}
+    widget.allowed_origins, widget.title, widget.prechat, widget.updated_at = origins, body.title, body.prechat, now
+    await session.flush()
+    after = {"allowed_origins": origins, "title": body.title, "prechat": body.prechat}
+    if after != before:
+        await audit.record(session, clock, actor, "update" if before else "create", "webchat_widget", channel.id,
+                           before, after)
+    return widget, channel
+
+
+# --- sessions (the widget) -----------------------------------------------------------------------------
+
+
+async def resolve_widget(session: AsyncSession, ref: str) -> tuple[WebchatWidget, Channel]:
+    """`data-channel` is the channel id or the widget's public key."""
+    if ref.isdigit() and len(ref) < 10:
+        widget = await _widget_of(session, int(ref))
+    elif ref.startswith("wk_") and len(ref) <= 40:
+        widget = (await session.execute(select(WebchatWidget).where(WebchatWidget.public_key == ref))).scalar()
+    else:
+        widget = None
+    channel = await session.get(Channel, widget.channel_id) if widget is not None else None
+    if widget is None or channel is None:
+        raise WidgetNotFound(f"no web chat widget '{ref[:40]}'")
+    if not channel.enabled:
+        raise WidgetDisabled("this chat is closed for now")
+    return widget, channel
+
+
+def origin_allowed(widget: WebchatWidget, origin: str | None) -> bool:
+    """Requests without an Origin are not from a browser on another site; browsers always send one."""
+    return origin is None or origin.lower().rstrip("/") in widget.allowed_origins
+
+
+def check_origin(widget: WebchatWidget, origin: str | None) -> None:
+    if not origin_allowed(widget, origin):
+        raise OriginNotAllowed(f"origin {str(origin)[:200]} may not embed this chat; add it to allowed_origins")
+
+
+def _widget_secret(box: CredentialBox, channel: Channel) -> str:
+    try:
+        return str(box.open(channel.credentials).get("widget_secret") or "")
+    except CredentialsUnreadable:
+        return ""
+
+
+def _signing_key(box: CredentialBox, widget: WebchatWidget) -> str:
+    try:
+        return str(box.open(widget.signing_key)["key"])
+    except (CredentialsUnreadable, KeyError):
+        raise TokenInvalid("this widget's signing key cannot be read; save its configuration again") from None
+
+
+async def open_session(
+    session: AsyncSession, clock: Clock, box: CredentialBox, widget: WebchatWidget, channel: Channel,
+    origin: str | None, body: SessionIn,
+) -> dict[str, Any]:  # fmt: skip
+    """Find or create the visitor, update the pre-chat profile, and sign a short-lived token."""
+    check_origin(widget, origin)
+    now = clock.now()
+    new_key: str | None = None
+    if body.identifier is not None or body.identifier_hash is not None:
+        if body.identifier is None or body.identifier_hash is None:
+            raise InvalidInput("identifier and identifier_hash go together", {"field": "identifier_hash"})
+        secret = _widget_secret(box, channel)
+        if not secret:
+            raise IdentityInvalid("identity verification is not configured for this chat (no widget_secret)")
+        if not tokens.identity_valid(secret, body.identifier, body.identifier_hash):
+            raise IdentityInvalid("identifier_hash is not the HMAC-SHA256 of the identifier with the widget secret")
+        visitor = await _verified_visitor(session, widget, body.identifier, now)
+    elif body.visitor_id is not None:
+        visitor = (await session.execute(select(WebchatVisitor).where(
+            WebchatVisitor.public_id == body.visitor_id, WebchatVisitor.widget_id == widget.id))).scalar()
+        if visitor is None or visitor.key_hash is None or body.visitor_key is None or \
+                not secrets.compare_digest(visitor.key_hash, tokens.key_hash(body.visitor_key)):
+            raise VisitorKeyInvalid("visitor_id and visitor_key do not match; start a new visitor")
+    else:
+        new_key = secrets.token_urlsafe(24)
+        visitor = WebchatVisitor(widget_id=widget.id, public_id="v_" + secrets.token_urlsafe(18),
+                                 key_hash=tokens.key_hash(new_key), last_seq=0, created_at=now, last_seen_at=now)
+        session.add(visitor)
+    if body.name is not None:
+        visitor.name = body.name
+    if body.email is not None:
+        visitor.email = body.email
+    visitor.last_seen_at = now
+    await session.flush()
+    expires = now + timedelta(seconds=tokens.TOKEN_TTL_SECONDS)
+    claims = tokens.Claims(widget.id, visitor.id, (origin or "").lower().rstrip("/"), int(expires.timestamp()))
+    return {
+        "token": tokens.sign(_signing_key(box, widget), claims), "expires_at": datetime.fromtimestamp(claims.expires, UTC),
+        "visitor_id": visitor.public_id, "visitor_key": new_key, "verified": visitor.identifier is not None,
+        "name": visitor.name, "email": visitor.email, "title": widget.title, "prechat": widget.prechat,
+        "websocket_path": WEBSOCKET_PATH,
+    }  # fmt: skip
+
+
+async def _verified_visitor(session: AsyncSession, widget: WebchatWidget, identifier: str, now: datetime) -> WebchatVisitor:
+    """One visitor per verified identifier and widget, made once even when two pages race."""
+    stmt = select(WebchatVisitor).where(WebchatVisitor.widget_id == widget.id, WebchatVisitor.identifier == identifier)
+    found = (await session.execute(stmt)).scalar()
+    if found is not None:
+        return found
+    visitor = WebchatVisitor(widget_id=widget.id, public_id="v_" + secrets.token_urlsafe(18), key_hash=None,
+                             identifier=identifier, last_seq=0, created_at=now, last_seen_at=now)
+    try:
+        async with session.begin_nested():
+            session.add(visitor)
+    except IntegrityError:
+        found = (await session.execute(stmt)).scalar()
+        assert found is not None
+        return found
+    return visitor
+
+
+async def authenticate(
+    session: AsyncSession, clock: Clock, box: CredentialBox, token: str, origin: str | None
+) -> tuple[WebchatWidget, Channel, WebchatVisitor]:
+    """The widget, channel and visitor of a valid, unexpired token used from the origin it was made for."""
+    try:
+        widget_id = tokens.peek_widget(token)
+    except tokens.TokenError as exc:
+        raise TokenInvalid(str(exc)) from None
+    widget = await session.get(WebchatWidget, widget_id) if 1 <= widget_id <= 2**31 - 1 else None
+    if widget is None:
+        raise TokenInvalid("the session token is for an unknown widget")
+    try:
+        claims = tokens.verify(_signing_key(box, widget), token, clock.now().timestamp())
+    except tokens.TokenError as exc:
+        raise TokenInvalid(str(exc)) from None
+    visitor = await session.get(WebchatVisitor, claims.visitor_id)
+    channel = await session.get(Channel, widget.channel_id)
+    if visitor is None or visitor.widget_id != widget.id or channel is None:
+        raise TokenInvalid("the session token's visitor no longer exists")
+    if not channel.enabled:
+        raise WidgetDisabled("this chat is closed for now")
+    if claims.origin and (origin or "").lower().rstrip("/") != claims.origin:
+        raise OriginNotAllowed("this token was issued to another origin")
+    check_origin(widget, origin)
+    return widget, channel, visitor
+
+
+# --- the visitor's stream ---------------------------------------------------------------------------------
+
+
+async def _lock_visitor(session: AsyncSession, visitor_id: int, now: datetime) -> None:
+    """A write first: PostgreSQL locks the row, SQLite takes its write lock; stream numbers then follow commits."""
+    await session.execute(update(WebchatVisitor).where(WebchatVisitor.id == visitor_id).values(last_seen_at=now))
+
+
+async def _next_seq(session: AsyncSession, visitor_id: int) -> int:
+    result = await session.execute(update(WebchatVisitor).where(WebchatVisitor.id == visitor_id)
+                                   .values(last_seq=WebchatVisitor.last_seq + 1).returning(WebchatVisitor.last_seq))
+    return int(result.scalar_one())
+
+
+def _sender(visitor: WebchatVisitor) -> tuple[Identity, tuple[Identity, ...]]:
+    anonymous = Identity(IdentityKind.VISITOR, visitor.public_id)
+    if visitor.identifier is None:
+        return anonymous, (anonymous,)
+    verified = Identity(IdentityKind.VISITOR_VERIFIED, visitor.identifier)
+    return verified, (verified, anonymous)
+
+
+def peer_of(visitor: WebchatVisitor) -> str:
+    """The `to_identity` an agent's reply uses: the verified identifier, else the visitor id."""
+    return visitor.identifier if visitor.identifier is not None else visitor.public_id
+
+
+async def visitor_message(
+    session: AsyncSession, clock: Clock, sink: MessageSink, channel: Channel, visitor_id: int, client_id: str,
+    text: str,
+) -> tuple[int, int, bool]:  # fmt: skip
+    """Store a visitor's message once per client id and hand it to the sink in the same transaction.
+
+    Returns (message id, stream number, duplicate)."""
+    now = clock.now()
+    await _lock_visitor(session, visitor_id, now)
+    visitor = await session.get(WebchatVisitor, visitor_id, populate_existing=True)
+    assert visitor is not None
+    provider_id = f"{visitor.public_id}:{client_id}"
+    found = (await session.execute(select(Message.id).where(
+        Message.channel_id == channel.id, Message.provider_message_id == provider_id))).scalar()
+    if found is not None:
+        seq = (await session.execute(select(WebchatEvent.seq).where(WebchatEvent.message_id == found))).scalar()
+        return found, int(seq or 0), True
+    sender, identities = _sender(visitor)
+    inbound = InboundMessage(
+        provider_message_id=provider_id, sender=sender, identities=identities, kind=MessageKind.TEXT, sent_at=now,
+        text=text, profile_name=visitor.name,
+        extra={"visitor_id": visitor.public_id, "email": visitor.email, "client_id": client_id},
+    )  # fmt: skip
+    data: dict[str, Any] = {"identities": [{"kind": i.kind.value, "value": i.value} for i in identities],
+                            "extra": {k: v for k, v in inbound.extra.items() if v is not None}}
+    if visitor.name:
+        data["profile_name"] = visitor.name
+    message = Message(
+        channel_id=channel.id, direction="in", provider_message_id=provider_id, peer_kind=sender.kind.value,
+        peer=sender.value, kind=MessageKind.TEXT.value, text=text, data=data,
+        status=delivery.DeliveryStatus.RECEIVED.value, status_at=now, created_at=now,
+    )  # fmt: skip
+    session.add(message)
+    await session.flush()
+    seq = await _append(session, visitor_id, message, client_id, now)
+    await sink.received(session, channel, message, inbound)
+    return message.id, seq, False
+
+
+async def _append(session: AsyncSession, visitor_id: int, message: Message, client_id: str | None, now: datetime) -> int:
+    seq = await _next_seq(session, visitor_id)
+    session.add(WebchatEvent(visitor_id=visitor_id, seq=seq, kind="message", message_id=message.id, created_at=now,
+                             data={"message_id": message.id, "direction": message.direction, "client_id": client_id,
+                                   "text": message.text, "at": now.isoformat()}))
+    await session.flush()
+    return seq
+
+
+async def events_after(session: AsyncSession, visitor_id: int, after: int, limit: int = 200) -> list[WebchatEvent]:
+    stmt = (select(WebchatEvent).where(WebchatEvent.visitor_id == visitor_id, WebchatEvent.seq > after)
+            .order_by(WebchatEvent.seq).limit(limit))
+    return list((await session.execute(stmt)).scalars())
+
+
+def frame(event: WebchatEvent) -> dict[str, Any]:
+    """A stored event as the widget receives it; `id` is what it resumes after."""
+    return {"type": event.kind, "id": event.seq, "message": {
+        "id": event.data.get("message_id"), "direction": event.data.get("direction"),
+        "client_id": event.data.get("client_id"), "text": event.data.get("text"), "at": event.data.get("at")}}
+
+
+async def _move_status(
+    session: AsyncSession, clock: Clock, sink: MessageSink, channel: Channel, message: Message, word: str
+) -> None:
+    merged = delivery.merge(message.status, delivery.DeliveryStatus(word))
+    if merged.value == message.status:
+        return
+    now = clock.now()
+    message.status, message.status_at = merged.value, now
+    message.error_code = message.error_message = None
+    await sink.status_changed(session, channel, message, StatusUpdate(
+        provider_message_id=message.provider_message_id or f"webchat-message:{message.id}", status=word, at=now,
+        recipient=message.peer))
+
+
+async def apply_receipts(
+    session: AsyncSession, clock: Clock, sink: MessageSink, channel: Channel, owed: dict[int, str]
+) -> dict[int, str]:
+    """Move agent messages to delivered (written to the visitor's socket) or read (the widget showed them).
+
+    A message whose outbox row is still "sending" is left owed: the outbox is about to write "sent" from a
+    read it made before our receipt, and would overwrite it. Returns what is still owed."""
+    if not owed:
+        return {}
+    sending = set((await session.execute(select(OutboxItem.message_id).where(
+        OutboxItem.message_id.in_(list(owed)), OutboxItem.state == "sending"))).scalars())
+    rows = (await session.execute(select(Message).where(
+        Message.id.in_([m for m in owed if m not in sending]), Message.direction == "out",
+        Message.channel_id == channel.id).with_for_update())).scalars().all()
+    for message in sorted(rows, key=lambda m: m.id):
+        await _move_status(session, clock, sink, channel, message, owed[message.id])
+    return {m: word for m, word in owed.items() if m in sending}
+
+
+async def owns_reply(session: AsyncSession, visitor_id: int, message_id: int) -> bool:
+    """Whether an agent message was written to this visitor's stream (a widget may only mark its own read)."""
+    found = (await session.execute(select(WebchatEvent.id).join(Message, Message.id == WebchatEvent.message_id).where(
+        WebchatEvent.visitor_id == visitor_id, WebchatEvent.message_id == message_id,
+        Message.direction == "out"))).scalar()
+    return found is not None
+
+
+# --- agent replies: the outbox's "provider" ----------------------------------------------------------------
+
+
+async def _visitor_for_peer(session: AsyncSession, channel_id: int, peer: str) -> WebchatVisitor | None:
+    widget = await _widget_of(session, channel_id)
+    if widget is None:
+        return None
+    for column in (WebchatVisitor.public_id, WebchatVisitor.identifier):  # a visitor id, else an identifier
+        found = (await session.execute(select(WebchatVisitor).where(
+            WebchatVisitor.widget_id == widget.id, column == peer))).scalar()
+        if found is not None:
+            return found
+    return None
+
+
+async def append_outgoing(
+    session: AsyncSession, clock: Clock, channel: Channel, to: str, content: OutgoingContent
+) -> tuple[str, int]:
+    """Write an agent's message into the visitor's stream; returns (provider id, visitor row id).
+
+    The outbox hands us (to, content), not the message: the message is the one the outbox is sending to this
+    visitor with this content and no stream event yet; under the visitor's lock that choice is stable."""
+    if content.kind is not MessageKind.TEXT or not content.text:
+        raise PermanentSendError("web chat carries text only", "unsupported_kind")
+    if len(content.text) > MAX_TEXT:
+        raise PermanentSendError(f"web chat text is limited to {MAX_TEXT} characters", "text_too_long")
+    visitor = await _visitor_for_peer(session, channel.id, to)
+    if visitor is None:
+        raise PermanentSendError(f"no web chat visitor '{to[:64]}' on channel {channel.id}", "unknown_visitor")
+    now = clock.now()
+    await _lock_visitor(session, visitor.id, now)
+    candidates = (await session.execute(
+        select(Message).join(OutboxItem, OutboxItem.message_id == Message.id)
+        .where(Message.channel_id == channel.id, Message.direction == "out", Message.peer == to,
+               OutboxItem.state == "sending", ~exists().where(WebchatEvent.message_id == Message.id))
+        .order_by(Message.id))).scalars().all()
+    wanted = content.to_json()
+    message = next((m for m in candidates if (m.data or {}).get("content") == wanted), None)
+    if message is None:
+        raise PermanentSendError("the outgoing message to this visitor was not found", "message_not_found")
+    seq = await _append(session, visitor.id, message, None, now)
+    return f"webchat:{visitor.public_id}:{seq}", visitor.id
+
+
+# --- typing ---------------------------------------------------------------------------------------------
+
+
+async def visitor_typing(session: AsyncSession, clock: Clock, bus: EventBus, channel: Channel,
+                         visitor: WebchatVisitor, typing: bool) -> None:
+    """Tell the agents' stream; the core routes `conversation.typing` to whoever holds the interaction."""
+    interaction_id = (await session.execute(
+        select(Message.interaction_id).where(Message.channel_id == channel.id, Message.peer == peer_of(visitor),
+                                             Message.interaction_id.is_not(None))
+        .order_by(Message.id.desc()).limit(1))).scalar()
+    bus.publish(Event(TYPING_EVENT, clock.now(), {
+        "channel_id": channel.id, "peer": peer_of(visitor), "visitor_id": visitor.public_id,
+        "interaction_id": interaction_id, "typing": typing, "who": "visitor"}))
+
+
+async def agent_typing(db: Database, channel_id: int, to_identity: str, typing: bool = True) -> int:
+    """Show (or hide) "agent is typing" in the visitor's widget; returns how many of their sockets on this
+    node were told. Ephemeral: nothing is stored, a widget that reconnects simply shows no indicator."""
+    async with db.session() as session:
+        visitor = await _visitor_for_peer(session, channel_id, to_identity)
+    if visitor is None:
+        return 0
+    return hub_for(db).poke(visitor.id, {"type": "typing", "from": "agent", "typing": typing})

@@ -1,0 +1,277 @@
+/*
+ * Teleplex web chat widget. Embed on any page:
+ *   <script src="https://CENTER/widget.js" data-channel="wk_..." async></script>
+ * Optional identity verification, computed by the site's backend (the secret never reaches the browser):
+ *   data-identifier="customer-42" data-identifier-hash="<hex HMAC-SHA256(widget secret, identifier)>"
+ * Plain JavaScript, no build step, no cookies: the session token travels in the WebSocket's first frame.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector("script[data-channel][src*='widget.js']");
+  if (!script || window.TeleplexChat) { return; }
+  var channel = script.getAttribute("data-channel") || "";
+  var center = new URL(script.src, location.href).origin;
+  var storeKey = "teleplex-chat:" + channel;
+  var identity = {
+    identifier: script.getAttribute("data-identifier"),
+    identifier_hash: script.getAttribute("data-identifier-hash")
+  };
+
+  var CSS = [
+    ":host{all:initial}",
+    ".tpx{position:fixed;right:20px;bottom:20px;z-index:2147483000;font:14px/1.4 system-ui,sans-serif;color:#1f2328}",
+    ".tpx-launch{border:0;border-radius:24px;padding:12px 18px;background:#0b5fff;color:#fff;font:inherit;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.25)}",
+    ".tpx-panel{display:none;flex-direction:column;width:320px;height:440px;background:#fff;border-radius:10px;overflow:hidden;box-shadow:0 4px 24px rgba(0,0,0,.3)}",
+    ".tpx.open .tpx-panel{display:flex}.tpx.open .tpx-launch{display:none}",
+    ".tpx-head{display:flex;justify-content:space-between;align-items:center;padding:10px 12px;background:#0b5fff;color:#fff;font-weight:600}",
+    ".tpx-head button{border:0;background:none;color:#fff;font-size:18px;cursor:pointer}",
+    ".tpx-log{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:6px;background:#f6f8fa}",
+    ".tpx-msg{max-width:80%;padding:6px 10px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}",
+    ".tpx-in{align-self:flex-end;background:#0b5fff;color:#fff}.tpx-out{align-self:flex-start;background:#fff;border:1px solid #d0d7de}",
+    ".tpx-pending{opacity:.6}",
+    ".tpx-note{font-size:12px;color:#57606a;padding:2px 10px;min-height:16px}",
+    ".tpx-form,.tpx-compose{display:flex;gap:6px;padding:8px;border-top:1px solid #d0d7de}",
+    ".tpx-form{flex-direction:column}",
+    ".tpx input,.tpx textarea{font:inherit;padding:6px;border:1px solid #d0d7de;border-radius:6px}",
+    ".tpx textarea{flex:1;resize:none;height:36px}",
+    ".tpx-compose button,.tpx-form button{border:0;border-radius:6px;background:#0b5fff;color:#fff;padding:6px 12px;font:inherit;cursor:pointer}",
+    ".tpx-hidden{display:none!important}"
+  ].join("");
+
+  // --- state -------------------------------------------------------------------------------------------
+  var stored = load();
+  var token = null;
+  var prechat = false;
+  var ws = null;
+  var ready = false;
+  var held = false;          // test hook: stay disconnected until reconnect()
+  var retries = 0;
+  var lastId = null;         // last stream event shown; null until the first connection of this page
+  var shown = {};            // message id -> element: each message appears once
+  var pending = {};          // client id -> {text, el}: sent, not yet seen in the stream
+  var unread = [];           // agent messages to report as read when the panel is open
+  var typingTimer = null, agentTypingTimer = null, reconnectTimer = null;
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(storeKey) || "{}") || {}; } catch (e) { return {}; }
+  }
+  function save() {
+    try { localStorage.setItem(storeKey, JSON.stringify(stored)); } catch (e) { /* storage blocked: session only */ }
+  }
+
+  // --- DOM ---------------------------------------------------------------------------------------------
+  var host = document.createElement("div");
+  host.setAttribute("data-teleplex-chat", "");
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text) { node.textContent = text; }
+    return node;
+  }
+  var style = el("style"); style.textContent = CSS;
+  var box = el("div", "tpx");
+  var launch = el("button", "tpx-launch", "Chat with us"); launch.type = "button";
+  var panel = el("div", "tpx-panel");
+  var head = el("div", "tpx-head");
+  var title = el("span", "tpx-title", "Chat");
+  var closeBtn = el("button", "tpx-close", "\u00d7"); closeBtn.type = "button"; closeBtn.setAttribute("aria-label", "Close");
+  var log = el("div", "tpx-log"); log.setAttribute("role", "log"); log.setAttribute("aria-live", "polite");
+  var note = el("div", "tpx-note");
+  var form = el("form", "tpx-form tpx-hidden");
+  var nameIn = el("input"); nameIn.name = "name"; nameIn.placeholder = "Your name"; nameIn.required = true; nameIn.maxLength = 100;
+  var emailIn = el("input"); emailIn.name = "email"; emailIn.type = "email"; emailIn.placeholder = "Email"; emailIn.maxLength = 254;
+  var startBtn = el("button", "tpx-start", "Start chat"); startBtn.type = "submit";
+  var compose = el("form", "tpx-compose tpx-hidden");
+  var input = el("textarea"); input.name = "text"; input.placeholder = "Write a message"; input.maxLength = 4000;
+  var sendBtn = el("button", "tpx-send", "Send"); sendBtn.type = "submit";
+  head.appendChild(title); head.appendChild(closeBtn);
+  form.appendChild(nameIn); form.appendChild(emailIn); form.appendChild(startBtn);
+  compose.appendChild(input); compose.appendChild(sendBtn);
+  panel.appendChild(head); panel.appendChild(log); panel.appendChild(note); panel.appendChild(form); panel.appendChild(compose);
+  box.appendChild(launch); box.appendChild(panel);
+  root.appendChild(style); root.appendChild(box);
+
+  function say(text) { note.textContent = text || ""; }
+  function isOpen() { return box.className.indexOf("open") >= 0; }
+
+  // --- session -----------------------------------------------------------------------------------------
+  function startSession(profile) {
+    var body = {};
+    if (identity.identifier && identity.identifier_hash) {
+      body.identifier = identity.identifier; body.identifier_hash = identity.identifier_hash;
+    } else if (stored.visitor_id && stored.visitor_key) {
+      body.visitor_id = stored.visitor_id; body.visitor_key = stored.visitor_key;
+    }
+    if (profile) { if (profile.name) { body.name = profile.name; } if (profile.email) { body.email = profile.email; } }
+    return fetch(center + "/webchat/v1/widgets/" + encodeURIComponent(channel) + "/session", {
+      method: "POST", mode: "cors", credentials: "omit", cache: "no-store",
+      headers: { "content-type": "application/json" }, body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().then(function (doc) { return { status: r.status, doc: doc }; });
+    }).then(function (res) {
+      if (res.status === 403 && res.doc.error && res.doc.error.code === "visitor_key_invalid") {
+        stored = {}; save();
+        return startSession(profile);
+      }
+      if (res.status !== 200) { throw new Error(res.doc.error ? res.doc.error.message : "chat unavailable"); }
+      var s = res.doc;
+      token = s.token; prechat = s.prechat; title.textContent = s.title;
+      stored.visitor_id = s.visitor_id;
+      if (s.visitor_key) { stored.visitor_key = s.visitor_key; }
+      save();
+      return s;
+    });
+  }
+
+  function begin() {
+    say("Connecting\u2026");
+    startSession(null).then(function (s) {
+      if (s.prechat && !s.name) { showForm(); say(""); } else { showCompose(); connect(); }
+    }).catch(function (e) { say(e.message); });
+  }
+  function showForm() { form.classList.remove("tpx-hidden"); compose.classList.add("tpx-hidden"); nameIn.focus(); }
+  function showCompose() { form.classList.add("tpx-hidden"); compose.classList.remove("tpx-hidden"); }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    startBtn.disabled = true;
+    startSession({ name: nameIn.value.trim(), email: emailIn.value.trim() }).then(function () {
+      showCompose(); connect();
+    }).catch(function (err) { say(err.message); }).then(function () { startBtn.disabled = false; });
+  });
+
+  // --- the WebSocket -------------------------------------------------------------------------------------
+  function connect() {
+    if (held || (ws && ws.readyState <= 1)) { return; }
+    clearTimeout(reconnectTimer);
+    var socket = new WebSocket(center.replace(/^http/, "ws") + "/webchat/v1/ws");
+    ws = socket;
+    socket.onopen = function () {
+      socket.send(JSON.stringify({ type: "auth", token: token, after: lastId === null ? 0 : lastId }));
+    };
+    socket.onmessage = function (ev) {
+      var frame;
+      try { frame = JSON.parse(ev.data); } catch (e) { return; }
+      handle(frame);
+    };
+    socket.onclose = function (ev) {
+      if (ws === socket) { ws = null; }
+      ready = false;
+      if (held) { say("Disconnected"); return; }
+      if (ev.code === 4403 || ev.code === 4503) { say(ev.reason || "Chat unavailable"); return; }
+      var delay = Math.min(15000, 500 * Math.pow(2, retries++));
+      say("Reconnecting\u2026");
+      reconnectTimer = setTimeout(function () {
+        if (ev.code === 4401) {  // the token expired: a new session, then the socket again
+          startSession(null).then(connect).catch(function (e) { say(e.message); scheduleRetry(); });
+        } else {
+          connect();
+        }
+      }, delay);
+    };
+  }
+  function scheduleRetry() { reconnectTimer = setTimeout(connect, 15000); }
+
+  function handle(frame) {
+    if (frame.type === "ready") {
+      ready = true; retries = 0; say("");
+      if (lastId === null) { lastId = 0; }
+      Object.keys(pending).forEach(function (cid) { transmit(cid); });  // unconfirmed sends: the server dedupes
+    } else if (frame.type === "message") {
+      if (typeof frame.id === "number" && frame.id > lastId) { lastId = frame.id; }
+      show(frame.message, frame.id);
+    } else if (frame.type === "typing") {
+      clearTimeout(agentTypingTimer);
+      say(frame.typing ? "Agent is typing\u2026" : "");
+      if (frame.typing) { agentTypingTimer = setTimeout(function () { say(""); }, 10000); }
+    } else if (frame.type === "error") {
+      if (window.console) { console.warn("teleplex chat:", frame.code, frame.message); }
+    }
+  }
+
+  function show(m, eventId) {
+    var mine = m.direction === "in";
+    var node = shown[m.id];
+    if (node) { return; }
+    if (mine && m.client_id && pending[m.client_id]) {
+      node = pending[m.client_id].el;
+      delete pending[m.client_id];
+      node.classList.remove("tpx-pending");
+    } else {
+      node = el("div", "tpx-msg " + (mine ? "tpx-in" : "tpx-out"), m.text || "");
+      log.appendChild(node);
+    }
+    node.setAttribute("data-message-id", String(m.id));
+    node.setAttribute("data-event-id", String(eventId));
+    shown[m.id] = node;
+    if (!mine) { say(""); unread.push(m.id); reportRead(); }
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function reportRead() {
+    if (!isOpen() || !ready || document.visibilityState === "hidden") { return; }
+    while (unread.length) { ws.send(JSON.stringify({ type: "read", message_id: unread.shift() })); }
+  }
+
+  function newClientId() {
+    var bytes = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return "c" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function transmit(cid) {
+    if (ready && ws) { ws.send(JSON.stringify({ type: "message", client_id: cid, text: pending[cid].text })); }
+  }
+
+  function send(text) {
+    text = (text || "").trim();
+    if (!text) { return; }
+    var cid = newClientId();
+    var node = el("div", "tpx-msg tpx-in tpx-pending", text);
+    node.setAttribute("data-client-id", cid);
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+    pending[cid] = { text: text, el: node };
+    transmit(cid);
+    typing(false);
+  }
+
+  function typing(on) {
+    clearTimeout(typingTimer);
+    if (ready && ws) { ws.send(JSON.stringify({ type: "typing", typing: on })); }
+    if (on) { typingTimer = setTimeout(function () { typing(false); }, 4000); }
+  }
+
+  compose.addEventListener("submit", function (e) { e.preventDefault(); send(input.value); input.value = ""; });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(input.value); input.value = ""; }
+  });
+  var typingSent = 0;
+  input.addEventListener("input", function () {
+    var now = Date.now();
+    if (now - typingSent > 3000) { typingSent = now; typing(true); }
+  });
+
+  function open() {
+    box.classList.add("open");
+    if (!token) { begin(); } else { reportRead(); }
+  }
+  function close() { box.classList.remove("open"); }
+  launch.addEventListener("click", open);
+  closeBtn.addEventListener("click", close);
+  document.addEventListener("visibilitychange", reportRead);
+
+  function mount() { document.body.appendChild(host); }
+  if (document.body) { mount(); } else { document.addEventListener("DOMContentLoaded", mount); }
+
+  window.TeleplexChat = {
+    open: open, close: close, send: send,
+    // For tests: drop the connection and stay offline until reconnect() (what a flaky network does).
+    _test: {
+      drop: function () { held = true; if (ws) { ws.close(); } },
+      reconnect: function () { held = false; retries = 0; connect(); },
+      state: function () { return { ready: ready, lastId: lastId, pending: Object.keys(pending).length }; }
+    }
+  };
+})();

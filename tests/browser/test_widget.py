@@ -1,0 +1,125 @@
+"""The widget in a real browser, embedded on another origin's page: pre-chat form, a message out, an
+agent's reply in through the outbox, then a dropped connection while the agent writes again; after the
+reconnect every message shows exactly once, and no cookie was set anywhere."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from widget_harness import Center, admin_client, page_server
+
+from teleplex.messaging.models import Message
+from teleplex.messaging.outbox import enqueue_outgoing
+from teleplex.messaging.providers.base import OutgoingContent
+
+pytestmark = pytest.mark.browser
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Shop</title></head>
+<body><h1>A shop on another origin</h1>
+<script src="{center}/widget.js" data-channel="{key}" async></script>
+</body></html>"""
+
+
+def _reply(center: Center, peer: str, channel_id: int, text: str) -> int:
+    """Play the agent: what the core does, an outgoing message through the outbox."""
+
+    async def enqueue() -> int:
+        async with center.db.session() as session:
+            message = await enqueue_outgoing(session, center.runtime.clock, channel_id, peer, OutgoingContent(text=text))
+            message_id = message.id
+        center.runtime.outbox.wakeup.set()
+        return message_id
+
+    return center.call(enqueue())
+
+
+def _messages(center: Center) -> list[Message]:
+    async def load() -> list[Message]:
+        async with center.db.session() as session:
+            return list((await session.execute(select(Message).order_by(Message.id))).scalars())
+
+    return center.call(load())
+
+
+def _wait_for(what: str, check: Any, seconds: float = 20) -> None:
+    """A hang guard while the server catches up, not a timing assertion."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_visitor_chats_and_resumes_after_a_dropped_connection(center: Center, chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    admin = admin_client(center)
+    channel = admin.post("/api/v1/channels", json={"kind": "webchat", "name": "Shop chat"}).json()
+    pages: dict[str, bytes] = {}
+    site, site_url = page_server(pages)
+    try:
+        widget = admin.put(f"/api/v1/channels/{channel['id']}/webchat",
+                           json={"allowed_origins": [site_url], "title": "Shop help"}).json()
+        pages["/"] = PAGE.format(center=center.url, key=widget["public_key"]).encode()
+        context = chromium.new_context()
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(site_url + "/")
+
+        page.locator(".tpx-launch").click()
+        expect(page.locator(".tpx-title")).to_have_text("Shop help")
+        page.locator("input[name=name]").fill("Ada Lovelace")
+        page.locator("input[name=email]").fill("ada@example.org")
+        page.locator(".tpx-start").click()
+        page.locator("textarea[name=text]").fill("Where is my order?")
+        page.locator(".tpx-send").click()
+        expect(page.locator(".tpx-in[data-message-id]")).to_have_text(["Where is my order?"])
+
+        (question,) = _messages(center)
+        assert question.peer_kind == "visitor" and question.data["profile_name"] == "Ada Lovelace"
+        peer = question.peer
+        first = _reply(center, peer, channel["id"], "It ships today.")
+        expect(page.locator(".tpx-out")).to_have_text(["It ships today."])
+
+        page.evaluate("window.TeleplexChat._test.drop()")
+        page.wait_for_function("!window.TeleplexChat._test.state().ready")
+        second = _reply(center, peer, channel["id"], "Tracking number: 1Z999")
+        _wait_for("the offline reply to reach the visitor's stream",
+                  lambda: next(m for m in _messages(center) if m.id == second).status == "sent")
+        page.locator("textarea[name=text]").fill("Thanks!")  # written offline: sent on reconnect
+        page.locator(".tpx-send").click()
+        expect(page.locator(".tpx-out")).to_have_text(["It ships today."])
+
+        page.evaluate("window.TeleplexChat._test.reconnect()")
+        expect(page.locator(".tpx-out")).to_have_text(["It ships today.", "Tracking number: 1Z999"])
+        expect(page.locator(".tpx-in")).to_have_text(["Where is my order?", "Thanks!"])
+        expect(page.locator(".tpx-pending")).to_have_count(0)
+        page.evaluate("window.TeleplexChat._test.drop()")  # and once more, now with nothing missed
+        page.evaluate("window.TeleplexChat._test.reconnect()")
+        page.wait_for_function("window.TeleplexChat._test.state().ready")
+        expect(page.locator(".tpx-msg")).to_have_count(4)
+
+        statuses: dict[int, str] = {}
+
+        def both_read() -> bool:
+            statuses.update({m.id: m.status for m in _messages(center)})
+            return statuses[first] == statuses[second] == "read"
+
+        _wait_for("both replies to be read (the widget reports what it showed)", both_read)
+        messages = _messages(center)
+        assert [(m.direction, m.text) for m in messages] == [
+            ("in", "Where is my order?"), ("out", "It ships today."), ("out", "Tracking number: 1Z999"),
+            ("in", "Thanks!")]
+        assert [i.text for i in center.sink.inbound] == ["Where is my order?", "Thanks!"]
+        assert context.cookies() == [] and page.evaluate("document.cookie") == ""
+        assert errors == []
+        context.close()
+    finally:
+        site.shutdown()
+
