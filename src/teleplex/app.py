@@ -10,20 +10,30 @@ from fastapi import FastAPI
 from teleplex import __version__
 from teleplex.audit.api import router as audit_router
 from teleplex.auth.api import router as auth_router
+from teleplex.campaigns.api import router as campaigns_router
 from teleplex.center.api import router as center_router
+from teleplex.contacts.api import router as contacts_router
 from teleplex.core.clock import Clock, SystemClock
 from teleplex.core.db import Database
 from teleplex.core.events import EventBus
-from teleplex.engine.api import router as engine_router
-from teleplex.engine.engine import Engine
-from teleplex.engine.stream import router as stream_router
-from teleplex.interactions.api import router as interactions_router
-from teleplex.voice.api import router as calls_router
-from teleplex.voice.calls import VoiceChannel
 from teleplex.core.http import RequestContextMiddleware, install_error_handlers
 from teleplex.core.schemas import ErrorBody
 from teleplex.core.settings import Settings
+from teleplex.engine.api import router as engine_router
+from teleplex.engine.chat import ChatChannel
+from teleplex.engine.conversation_sink import ConversationSink
+from teleplex.engine.engine import Engine
+from teleplex.engine.stream import router as stream_router
+from teleplex.interactions.api import router as interactions_router
+from teleplex.interactions.conversations_api import router as conversations_router
+from teleplex.messaging.api import router as messaging_router
+from teleplex.messaging.api import webhooks as messaging_webhooks
+from teleplex.messaging.runtime import runtime_for
+from teleplex.messaging.webchat.api import public as webchat_public
+from teleplex.messaging.webchat.api import router as webchat_router
 from teleplex.ops.api import router as ops_router
+from teleplex.voice.api import router as calls_router
+from teleplex.voice.calls import VoiceChannel
 
 DESCRIPTION = """Teleplex is a multichannel contact center on Asterisk.
 
@@ -38,16 +48,23 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
 
     bus = EventBus()
     engine = Engine(database, clock or SystemClock(), bus)
+    chat = ChatChannel(engine)  # conversations on the text channels, routed like calls
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         voice = VoiceChannel(engine, settings) if settings.ari_url else None
         await engine.start()
+        await chat.restore()
         if voice is not None:
             await voice.start()
+        messaging = runtime_for(app) if settings.messaging_workers else None
+        if messaging is not None:
+            await messaging.start()
         try:
             yield
         finally:
+            if messaging is not None:
+                await messaging.stop()
             await engine.stop()
             if voice is not None:
                 await voice.close()
@@ -64,12 +81,15 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
     )
     app.state.settings = settings
     app.state.clock = engine.clock
+    app.state.chat = chat
+    app.state.message_sink = ConversationSink(chat, settings)
     app.state.db = database
     app.state.bus = bus
     app.state.engine = engine
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     for router in (ops_router, auth_router, center_router, audit_router, engine_router, interactions_router,
-                   calls_router, stream_router):
+                   calls_router, stream_router, conversations_router, campaigns_router, messaging_router, messaging_webhooks,
+                   webchat_router, webchat_public, contacts_router):
         app.include_router(router)
     return app

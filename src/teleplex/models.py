@@ -12,11 +12,32 @@ from teleplex.center.models import (
     QueueDid,
     QueueDisposition,
 )
-from teleplex.campaigns.models import Callback
-from teleplex.contacts.models import Contact, ContactIdentity
-from teleplex.interactions.models import AgentStateChange, Interaction, InteractionEvent
+from teleplex.campaigns.models import (  # noqa: F401 - registered for migrations and tests
+    Attempt,
+    Callback,
+    Campaign,
+    CampaignAgent,
+    CampaignDisposition,
+    CampaignList,
+    DncEntry,
+    Lead,
+)
+from teleplex.contacts.models import (  # noqa: F401 - registered for migrations and tests
+    Contact,
+    ContactFieldDefinition,
+    ContactFieldValue,
+    ContactIdentity,
+    ContactMerge,
+    ContactNote,
+    ContactSuggestion,
+    ContactTag,
+)
+from teleplex.interactions.models import AgentStateChange, CannedResponse, Interaction, InteractionEvent
 from teleplex.core.db import Base
+from teleplex.core.ids import IdCounter
 from teleplex.engine.models import AgentSession
+from teleplex.messaging.models import Channel, InboundEvent, Message, OutboxItem  # noqa: F401
+from teleplex.messaging.webchat.models import WebchatEvent, WebchatVisitor, WebchatWidget  # noqa: F401
 
 __all__ = [
     "Agent",
@@ -25,12 +46,14 @@ __all__ = [
     "AgentStateChange",
     "Contact",
     "ContactIdentity",
+    "IdCounter",
     "Interaction",
     "InteractionEvent",
     "ApiKey",
     "AuditEntry",
     "AuthToken",
     "Callback",
+    "CannedResponse",
     "Base",
     "BusinessHours",
     "Disposition",

@@ -135,3 +135,30 @@ async def test_readyz_reports_an_unreachable_asterisk(settings, clock, clean_dat
     assert r.json()["checks"]["database"]["ok"] is True
     assert r.json()["checks"]["asterisk"] == {"ok": False, "url": "http://127.0.0.1:9",
                                              "error": "the ARI link is down; reconnecting"}  # fmt: skip
+
+
+async def test_live_state_counts_the_queues_day_and_its_service_level(live, clock, clean_database):
+    """Today's answered and abandoned calls, the share answered within the service level, and handle time."""
+    from datetime import timedelta
+
+    from teleplex.interactions import service as interactions
+    from teleplex.interactions.states import Outcome
+
+    q = await live.create("queues", {"name": "sales", "service_level_seconds": 20})
+    now = clock.now()
+    yesterday = now - timedelta(days=1)
+    async with clean_database.session() as s:
+        for arrived, wait, answered in ((now, 10, True), (now, 30, True), (now, 5, False), (yesterday, 1, True)):
+            i = await interactions.open_interaction(s, arrived - timedelta(seconds=60), channel="voice")
+            await interactions.queued(s, i, arrived - timedelta(seconds=60), q["id"])
+            i.arrived_at = arrived
+            if answered:
+                await interactions.offered(s, i, arrived, 1)
+                i.answered_at, i.wait_seconds, i.talk_seconds, i.hold_seconds, i.wrapup_seconds = arrived, wait, 100, 0, 20
+                i.state, i.ended_at, i.outcome = "ended", arrived, Outcome.ANSWERED
+            else:
+                await interactions.ended(s, i, arrived, Outcome.ABANDONED)
+    (sales,) = (await live.get("live")).json()["queues"]
+    assert sales["answered_today"] == 2 and sales["abandoned_today"] == 1
+    assert sales["service_level_today"] == round(1 / 3, 4)  # one of three within 20 s
+    assert sales["average_handle_s_today"] == 120.0

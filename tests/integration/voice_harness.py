@@ -182,7 +182,8 @@ async def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str 
 
 
 @asynccontextmanager
-async def running_center(state: SandboxState, db: Database, hang_up_leftovers: bool = True) -> AsyncIterator[VoiceCenter]:
+async def running_center(state: SandboxState, db: Database, hang_up_leftovers: bool = True,
+                         **more_settings: Any) -> AsyncIterator[VoiceCenter]:  # fmt: skip
     """Run the real app and engine on this database against the sandbox, as `teleplex serve` would.
 
     Leaving the block stops the engine as a process exit would; calls stay up in Asterisk unless
@@ -191,6 +192,7 @@ async def running_center(state: SandboxState, db: Database, hang_up_leftovers: b
     settings = Settings(
         database_url=db.url, ari_url=state.ari_url, ari_user=state.ari_user, ari_password=state.ari_password,
         ari_app=state.app, cookie_secure=False, recordings_dir=Path(state.instance_dir) / "spool" / "recording",
+        **more_settings,
     )  # fmt: skip
     clock = SystemClock()
     app = create_app(settings, clock=clock, db=db)

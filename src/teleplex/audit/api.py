@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -12,7 +11,7 @@ from teleplex.audit.schemas import AuditEntryOut
 from teleplex.auth.deps import require
 from teleplex.auth.principal import Principal
 from teleplex.core.deps import SessionDep
-from teleplex.core.schemas import MAX_ID, ListParams, Page, utc_instant
+from teleplex.core.schemas import MAX_ID, IsoDateTime, ListParams, Page, utc_instant
 
 router = APIRouter(prefix="/api/v1")
 
@@ -25,8 +24,8 @@ async def list_audit_log(
     entity_type: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
     entity_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     actor: Annotated[str | None, Query(max_length=100, pattern=r"^[A-Za-z0-9._@:-]+$")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> dict:
     since, until = utc_instant("since", since), utc_instant("until", until)
     items, total = await service.list_entries(

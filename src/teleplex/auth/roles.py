@@ -24,6 +24,10 @@ ADMIN_ONLY = frozenset(
         "business_hours.write",
         "api_keys.manage",
         "audit.read",
+        "channels.read",
+        "channels.write",
+        "messages.read",
+        "campaigns.write",
     }
 )
 SUPERVISOR = frozenset(
@@ -35,6 +39,12 @@ SUPERVISOR = frozenset(
         "dispositions.read",
         "business_hours.read",
         "interactions.read",
+        "campaigns.read",
+        "campaigns.control",
+        "callbacks.read",
+        "callbacks.write",
+        "dnc.read",
+        "dnc.write",
     }
 )
 AGENT = frozenset(
@@ -44,13 +54,22 @@ AGENT = frozenset(
         "pause_reasons.read",
         "dispositions.read",
         "interactions.read.own",
+        "campaigns.read.own",
+        "callbacks.read.own",
+        "callbacks.write.own",
     }
 )
 
+# Customer profiles (contacts/): supervisors read, edit and merge every profile; agents read and edit the
+# profiles of the interactions they handled; privacy export/erasure and field definitions are for admins.
+CONTACTS_ADMIN = frozenset({"contacts.export", "contacts.erase", "contact_fields.write"})
+CONTACTS_SUPERVISOR = frozenset({"contacts.read", "contacts.write", "contacts.merge"})
+CONTACTS_AGENT = frozenset({"contacts.read.own", "contacts.write.own"})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.ADMIN: ADMIN_ONLY | SUPERVISOR | AGENT,
-    Role.SUPERVISOR: SUPERVISOR,
-    Role.AGENT: AGENT,
+    Role.ADMIN: ADMIN_ONLY | SUPERVISOR | AGENT | CONTACTS_ADMIN | CONTACTS_SUPERVISOR | CONTACTS_AGENT,
+    Role.SUPERVISOR: SUPERVISOR | CONTACTS_SUPERVISOR,
+    Role.AGENT: AGENT | CONTACTS_AGENT,
 }
 
 ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())

@@ -70,6 +70,8 @@ class Queue(Timestamps, Base):
         ForeignKey("business_hours.id", ondelete="RESTRICT"), index=True
     )
     closed_treatment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"kind": "hangup"|"voicemail", ...}
+    chat_auto_assign: Mapped[bool] = mapped_column(Boolean, default=False)  # chats assigned without an accept
+    chats_during_call: Mapped[bool] = mapped_column(Boolean, default=False)  # offer chats to agents on a call
 
     did_links: Mapped[list[QueueDid]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="QueueDid.did"

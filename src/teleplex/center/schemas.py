@@ -114,6 +114,8 @@ class QueueFields(ApiInput):
     ring_timeout_seconds: Annotated[int, Field(ge=5, le=300)] = 20
     recording: bool = False
     moh_class: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "default"
+    chat_auto_assign: bool = False  # chats go straight to the chosen agent, no accept needed
+    chats_during_call: bool = False  # whether an agent on a call is offered chats
     announcements: Announcements = Announcements()
     business_hours_id: Id | None = None
     closed_treatment: ClosedTreatment | None = None
@@ -154,6 +156,8 @@ class QueueUpdate(QueueFields):
     ring_timeout_seconds: Annotated[int, Field(ge=5, le=300)] | None = None  # type: ignore[assignment]
     recording: bool | None = None  # type: ignore[assignment]
     moh_class: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None  # type: ignore[assignment]
+    chat_auto_assign: bool | None = None  # type: ignore[assignment]
+    chats_during_call: bool | None = None  # type: ignore[assignment]
     announcements: Announcements | None = None  # type: ignore[assignment]
     disposition_ids: Annotated[list[Id], Field(max_length=200)] | None = None  # type: ignore[assignment]
     dids: Annotated[list[Did], Field(max_length=100)] | None = None  # type: ignore[assignment]
@@ -179,6 +183,8 @@ class QueueOut(ApiOutput):
     ring_timeout_seconds: int
     recording: bool
     moh_class: str
+    chat_auto_assign: bool
+    chats_during_call: bool
     announcements: dict
     business_hours_id: int | None
     closed_treatment: dict | None

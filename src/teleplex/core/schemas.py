@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 T = TypeVar("T")
 
@@ -36,6 +36,25 @@ def _check_text(value: Any) -> Any:
     return value
 
 
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds numbers (int or float, optional or in a list), and never a bool."""
+    if annotation is bool:
+        return False
+    if annotation in (int, float):
+        return True
+    return any(_numeric(a) for a in get_args(annotation) if a is not type(None))
+
+
+def _refuse_bools_as_numbers(model: type[BaseModel], data: dict[str, Any]) -> None:
+    """Pydantic's lax mode reads `true` as 1; in a request that is a client's mistake, so say so."""
+    for name, value in data.items():
+        field = model.model_fields.get(name)
+        if field is None or not _numeric(field.annotation):
+            continue
+        if isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value)):
+            raise ValueError(f"{name}: a number is expected, not true or false")
+
+
 class ApiInput(BaseModel):
     """Base of every request body: unknown fields are an error, and text must be storable."""
 
@@ -44,7 +63,10 @@ class ApiInput(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _storable(cls, data: Any) -> Any:
-        return _check_text(data)
+        _check_text(data)
+        if isinstance(data, dict):
+            _refuse_bools_as_numbers(cls, data)
+        return data
 
 
 class ApiOutput(BaseModel):
@@ -90,6 +112,19 @@ class ListParams:
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_text(value: Any) -> Any:
+    """Pydantic also reads a bare number as a Unix time; a query's instant must be written out (ISO 8601)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 date-time with an offset, e.g. 2026-01-05T09:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 def utc_instant(name: str, value: datetime | None) -> datetime | None:

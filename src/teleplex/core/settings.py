@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     outbound_endpoint: str = Field("PJSIP/{number}@carrier", pattern=r"^[A-Za-z0-9]+/.*\{number\}.*$")
     phone_region: str = Field("US", pattern=r"^[A-Z]{2}$")  # for numbers dialled without a country code
     recordings_dir: Path | None = None  # where Asterisk writes recordings; default: Asterisk's own
+    # digital channels (messaging/): the key that encrypts channel credentials at rest (default: a key file
+    # created in var_dir), the providers' base URLs (tests point them at local fakes), timeouts and workers
+    credentials_key: SecretStr | None = None
+    whatsapp_api_url: str = Field("https://graph.facebook.com/v21.0", pattern=r"^https?://[^\s]+$")
+    telegram_api_url: str = Field("https://api.telegram.org", pattern=r"^https?://[^\s]+$")
+    twilio_api_url: str = Field("https://api.twilio.com", pattern=r"^https?://[^\s]+$")
+    provider_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    messaging_workers: bool = True  # outbox sender, Telegram long polling, recovery of unprocessed webhooks
+    conversation_reopen_minutes: int = Field(60, ge=0, le=10080)  # a customer writing again within: reopened
 
     @field_validator("database_url")
     @classmethod

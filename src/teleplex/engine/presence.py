@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teleplex.auth.principal import Principal
 from teleplex.center import service as center
 from teleplex.center.models import Agent, Queue
 from teleplex.core.errors import Conflict
-from teleplex.engine.engine import Engine
+from teleplex.engine.engine import Engine, interaction_of
+from teleplex.interactions.models import Interaction
 from teleplex.routing import AgentNotFound, AgentSnapshot, Decision, RoutingError
 
 
 def _items(ids: tuple[str, ...]) -> list[int]:
-    return [int(i) for i in ids]
+    """Interaction ids (a consulted agent's item stands for the call they were asked about)."""
+    return [interaction_of(i) for i in ids]
 
 
 def _shape(a: AgentSnapshot) -> dict[str, Any]:
@@ -72,6 +75,10 @@ async def login(engine: Engine, agent_id: int, device: str | None, pause_reason:
 
 
 async def logout(engine: Engine, agent_id: int) -> dict[str, Any]:
+    chat = engine.handlers.get("webchat")
+    if chat is not None:  # their conversations go back to the queues before they leave
+        async with engine.serial():
+            await chat.return_agents_chats(agent_id)  # type: ignore[attr-defined]
     result = await _fact(engine, agent_id, lambda: engine.router.agent_logout(str(agent_id)))
     engine.devices.pop(str(agent_id), None)
     return result
@@ -98,12 +105,14 @@ async def live(engine: Engine, session: AsyncSession, principal: Principal) -> d
     agent_ids = set((await session.execute(center.scope_agents(principal, select(Agent.id)))).scalars())
     queue_ids = (await session.execute(center.scope_queues(principal, select(Queue.id)).order_by(Queue.id))).scalars()
     stats = {int(q.queue_id): q for q in snap.queues}
+    queue_ids = list(queue_ids)
+    today = await _today(session, queue_ids, snap.at)
     queues = []
     for queue_id in queue_ids:  # every visible queue, idle ones too (the router only knows queues in use)
         q = stats.get(queue_id)
         queues.append({"queue_id": queue_id, "waiting": q.waiting if q else 0, "offered": q.offered if q else 0,
                        "connected": q.connected if q else 0,
-                       "longest_wait_s": round(q.longest_wait_s, 3) if q else 0.0})  # fmt: skip
+                       "longest_wait_s": round(q.longest_wait_s, 3) if q else 0.0, **today[queue_id]})  # fmt: skip
     voice = engine.handlers.get("voice")
     return {
         "at": snap.at,
@@ -111,3 +120,36 @@ async def live(engine: Engine, session: AsyncSession, principal: Principal) -> d
         "queues": queues,
         "agents": [_shape(a) for a in snap.agents if int(a.agent_id) in agent_ids],
     }
+
+
+async def _today(session: AsyncSession, queue_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
+    """Each queue's day so far (since midnight UTC): answered, abandoned, service level, average handle time.
+
+    Service level = answered within the queue's `service_level_seconds` / (answered + abandoned)."""
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    within = case((Interaction.wait_seconds <= Queue.service_level_seconds, 1), else_=0)
+    handle = func.coalesce(Interaction.talk_seconds, 0) + func.coalesce(Interaction.hold_seconds, 0) + \
+        func.coalesce(Interaction.wrapup_seconds, 0)
+    answered = Interaction.answered_at.is_not(None)
+    stmt = (
+        select(Interaction.queue_id,
+               func.sum(case((answered, 1), else_=0)),
+               func.sum(case((Interaction.outcome == "abandoned", 1), else_=0)),
+               func.sum(case((answered, within), else_=0)),
+               func.avg(case((answered & Interaction.ended_at.is_not(None), handle), else_=None)))
+        .join(Queue, Queue.id == Interaction.queue_id)
+        .where(Interaction.arrived_at >= midnight, Interaction.queue_id.in_(queue_ids))
+        .group_by(Interaction.queue_id)
+    )  # fmt: skip
+    out = {q: {"answered_today": 0, "abandoned_today": 0, "service_level_today": None,
+               "average_handle_s_today": None} for q in queue_ids}  # fmt: skip
+    for queue_id, n_answered, n_abandoned, n_within, avg_handle in await session.execute(stmt):
+        n_answered, n_abandoned = int(n_answered or 0), int(n_abandoned or 0)
+        offered = n_answered + n_abandoned
+        out[queue_id] = {
+            "answered_today": n_answered,
+            "abandoned_today": n_abandoned,
+            "service_level_today": round(int(n_within or 0) / offered, 4) if offered else None,
+            "average_handle_s_today": round(float(avg_handle), 1) if avg_handle is not None else None,
+        }
+    return out

@@ -41,6 +41,10 @@ class QueueLive(ApiOutput):
     offered: int
     connected: int
     longest_wait_s: float
+    answered_today: int  # since midnight UTC
+    abandoned_today: int
+    service_level_today: float | None  # share answered within the queue's service level; None before any call
+    average_handle_s_today: float | None  # talk + hold + wrap-up of the calls and conversations answered
 
 
 class LiveState(ApiOutput):

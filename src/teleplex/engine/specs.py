@@ -20,6 +20,7 @@ def queue_spec(queue: Queue) -> QueueSpec:
         wrapup_s=float(queue.wrapup_seconds),
         max_wait_s=float(queue.max_wait_seconds) if queue.max_wait_seconds else None,
         overflow_target=queue.overflow,
+        offer_chats_during_call=queue.chats_during_call,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -16,7 +15,7 @@ from teleplex.center.models import Disposition
 from teleplex.core.crud import get_or_404, page
 from teleplex.core.deps import ClockDep, SessionDep
 from teleplex.core.errors import InvalidInput, PermissionDenied
-from teleplex.core.schemas import MAX_ID, ListParams, Page, utc_instant
+from teleplex.core.schemas import MAX_ID, IsoDateTime, ListParams, Page, utc_instant
 from teleplex.interactions.models import Interaction, InteractionEvent
 from teleplex.interactions.schemas import InteractionDetail, InteractionOut, InteractionUpdate
 
@@ -53,8 +52,8 @@ async def list_interactions(
     agent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     channel: Annotated[str | None, Query(pattern=r"^[a-z]{2,16}$")] = None,
     outcome: Annotated[str | None, Query(pattern=r"^[a-z_]{2,24}$")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> dict:
     principal.require_any("interactions.read", "interactions.read.own")
     stmt = scope(principal, select(Interaction))

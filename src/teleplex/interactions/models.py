@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from teleplex.core.db import Base, UTCDateTime
@@ -40,6 +40,13 @@ class Interaction(Base):
     recording_path: Mapped[str | None] = mapped_column(String(300))
     media_ref: Mapped[str | None] = mapped_column(String(100), unique=True)  # the Asterisk channel id, for voice
     bridge_ref: Mapped[str | None] = mapped_column(String(100))
+    # conversations (text channels): the messaging channel and the customer's address on it
+    channel_ref: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    peer: Mapped[str | None] = mapped_column(String(200))
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the customer's latest message
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the agent's first reply
+
+    __table_args__ = (Index("ix_interactions_conversation", "channel_ref", "peer"),)
 
 
 class InteractionEvent(Base):
@@ -66,3 +73,17 @@ class AgentStateChange(Base):
     state: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(100))
     interaction_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class CannedResponse(Base):
+    """A ready-made reply an agent inserts with its shortcut; `{contact.name}`-style placeholders are filled in."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,6 +11,8 @@ class InteractionState(StrEnum):
     OFFERED = "offered"
     CONNECTED = "connected"
     HELD = "held"
+    BOT = "bot"  # reserved for the chatbot: a conversation it handles before (or instead of) an agent
+    RESOLVED = "resolved"  # a conversation done with; it reopens if the customer writes again soon
     ENDED = "ended"
 
 
@@ -23,19 +25,24 @@ class Outcome(StrEnum):
     CLOSED = "closed_hours"
     NO_QUEUE = "no_queue"
     FAILED = "failed"
+    RESOLVED = "resolved"  # a conversation resolved by its agent
 
 
 S = InteractionState
+# Calls end in ENDED. Conversations (text channels) are RESOLVED by their agent, and go back to QUEUED when the
+# customer writes again within the reopening window; a later message opens a new conversation.
 ALLOWED: dict[InteractionState, frozenset[InteractionState]] = {
-    S.ARRIVED: frozenset({S.QUEUED, S.ENDED}),
-    S.QUEUED: frozenset({S.OFFERED, S.ENDED}),
-    S.OFFERED: frozenset({S.QUEUED, S.CONNECTED, S.ENDED}),
-    S.CONNECTED: frozenset({S.HELD, S.QUEUED, S.ENDED}),  # QUEUED: transferred to a queue
+    S.ARRIVED: frozenset({S.QUEUED, S.BOT, S.ENDED}),
+    S.BOT: frozenset({S.QUEUED, S.RESOLVED, S.ENDED}),
+    S.QUEUED: frozenset({S.OFFERED, S.CONNECTED, S.RESOLVED, S.ENDED}),  # CONNECTED: a chat assigned directly
+    S.OFFERED: frozenset({S.QUEUED, S.CONNECTED, S.RESOLVED, S.ENDED}),
+    S.CONNECTED: frozenset({S.HELD, S.QUEUED, S.RESOLVED, S.ENDED}),  # QUEUED: transferred to a queue
     S.HELD: frozenset({S.CONNECTED, S.QUEUED, S.ENDED}),
+    S.RESOLVED: frozenset({S.QUEUED}),  # reopened
     S.ENDED: frozenset(),
 }
 
-OPEN_STATES = frozenset(s for s in InteractionState if s is not S.ENDED)
+OPEN_STATES = frozenset(s for s in InteractionState if s not in (S.ENDED, S.RESOLVED))
 
 
 class InvalidInteractionMove(Exception):

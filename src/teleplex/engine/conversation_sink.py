@@ -1,0 +1,116 @@
+"""Where a customer's message goes once messaging has verified and stored it: their profile, their
+conversation, and the router.
+
+It runs inside the transaction that stores the message (see messaging/ingest.py), so the conversation and
+the message commit together, exactly once. Routing waits for the commit: a conversation that was opened or
+reopened is handed to the engine when its record is there to read.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teleplex.campaigns import dnc_service
+from teleplex.contacts.graph import resolve_identity
+from teleplex.contacts.identities import InvalidIdentity
+from teleplex.contacts.models import Contact
+from teleplex.core.logging import get_logger
+from teleplex.core.settings import Settings
+from teleplex.engine.chat import ChatChannel, queue_for_channel
+from teleplex.interactions import conversations
+from teleplex.messaging.keywords import Keyword
+from teleplex.messaging.models import Channel, Message
+from teleplex.messaging.providers.base import IdentityKind, InboundMessage, StatusUpdate
+
+log = get_logger("teleplex.conversations")
+
+# messaging's channel kinds -> the interaction and router channel names
+CHANNEL_NAMES = {"whatsapp": "whatsapp", "telegram": "telegram", "sms_twilio": "sms", "webchat": "webchat"}
+
+
+class ConversationSink:
+    """The core's MessageSink: every inbound message joins a conversation that the router routes."""
+
+    def __init__(self, chat: ChatChannel, settings: Settings) -> None:
+        self.chat = chat
+        self.settings = settings
+
+    async def received(self, session: AsyncSession, channel: Channel, message: Message,
+                       inbound: InboundMessage) -> None:  # fmt: skip
+        engine = self.chat.engine
+        now = engine.clock.now()
+        name = CHANNEL_NAMES.get(channel.kind, channel.kind)
+        contact = await self._contact(session, now, inbound)
+        await self._opt_out(session, now, inbound)
+        queue_id = await queue_for_channel(session, channel.settings, name)
+        if queue_id is None:
+            log.warning("no queue takes this channel's conversations; message stored only", channel_id=channel.id)
+            return
+        conversation, how = await conversations.conversation_for(
+            session, now, channel_id=channel.id, channel=name, peer=message.peer, queue_id=queue_id,
+            contact_id=contact.id if contact else None, name=inbound.profile_name,
+            reopen_within=timedelta(minutes=self.settings.conversation_reopen_minutes),
+        )  # fmt: skip
+        message.interaction_id = conversation.id
+        data = {"interaction_id": conversation.id, "message_id": message.id, "channel": name, "kind": message.kind,
+                "text": message.text, "queue_id": conversation.queue_id, "agent_id": conversation.agent_id}  # fmt: skip
+        routed = (conversation.id, conversation.queue_id or queue_id, name, conversation.arrived_at)
+        published = (conversation.queue_id, conversation.agent_id, data)
+
+        def after_commit(_: Any) -> None:
+            engine.publish("conversation.message", now, published[2], queue_id=published[0], agent_id=published[1])
+            if how != conversations.APPENDED:
+                engine.spawn(self.chat.arrived(*routed), f"route-conversation-{routed[0]}")
+
+        event.listen(session.sync_session, "after_commit", after_commit, once=True)
+
+    async def status_changed(self, session: AsyncSession, channel: Channel, message: Message,
+                             update: StatusUpdate) -> None:  # fmt: skip
+        if message.interaction_id is None:
+            return
+        engine = self.chat.engine
+        data = {"interaction_id": message.interaction_id, "message_id": message.id, "status": message.status,
+                "error_code": message.error_code, "error_message": message.error_message}  # fmt: skip
+        at = engine.clock.now()
+        event.listen(session.sync_session, "after_commit",
+                     lambda _: engine.publish("conversation.message_status", at, data), once=True)  # fmt: skip
+
+    async def _contact(self, session: AsyncSession, now: Any, inbound: InboundMessage) -> Contact | None:
+        """The customer's profile (contacts/graph.py decides): every identity the provider revealed is resolved,
+        a WhatsApp id carrying its phone so calls and chats meet; a phone the customer shared on Telegram
+        links only when it is provably theirs, else it is a suggestion for a person to decide."""
+        region = self.settings.phone_region
+        wa_id = next((i.value for i in inbound.identities if i.kind is IdentityKind.WHATSAPP), None)
+        contact: Contact | None = None
+        try:
+            for identity in (inbound.sender, *(i for i in inbound.identities if i != inbound.sender)):
+                phone = wa_id if identity.kind is IdentityKind.WHATSAPP_USER else None
+                found = await resolve_identity(session, now, str(identity.kind), identity.value,
+                                               display_name=inbound.profile_name, phone=phone, region=region,
+                                               source="channel")  # fmt: skip
+                contact = contact or found
+            for shared in inbound.contacts:
+                if inbound.sender.kind is IdentityKind.TELEGRAM:
+                    contact = await resolve_identity(session, now, "telegram", inbound.sender.value,
+                                                     phone=shared.phone, trusted=shared.trusted, region=region,
+                                                     source="telegram_shared_contact")  # fmt: skip
+        except InvalidIdentity as exc:  # an id we cannot store: route the message anyway, without a profile
+            log.warning("sender identity not usable", kind=str(inbound.sender.kind), error=str(exc))
+        return contact
+
+    async def _opt_out(self, session: AsyncSession, now: Any, inbound: InboundMessage) -> None:
+        """SMS STOP puts the number on the do-not-call list; START takes it off again."""
+        if inbound.keyword not in (Keyword.STOP, Keyword.START):
+            return
+        number = next((i.value for i in inbound.identities if i.kind is IdentityKind.PHONE), None)
+        if number is None:
+            return
+        if inbound.keyword is Keyword.STOP:
+            await dnc_service.add_opt_out(session, number, dnc_service.SMS_STOP, now)
+        else:
+            await dnc_service.remove_opt_out(session, number, dnc_service.SMS_STOP)
+

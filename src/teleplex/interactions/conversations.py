@@ -1,0 +1,90 @@
+"""Conversations: interactions on the text channels (web chat, WhatsApp, Telegram, SMS).
+
+A customer's message joins their open conversation on that channel; if their last one was resolved within
+the reopening window it reopens; otherwise a new conversation starts. The conversation then waits in a
+queue, is offered to an agent like a call, and ends when the agent resolves it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teleplex.interactions import service as interactions
+from teleplex.interactions.models import Interaction
+from teleplex.interactions.states import OPEN_STATES, InteractionState, Outcome
+
+OPENED, REOPENED, APPENDED = "opened", "reopened", "appended"
+
+
+async def latest(session: AsyncSession, channel_id: int, peer: str) -> Interaction | None:
+    stmt = (
+        select(Interaction).where(Interaction.channel_ref == channel_id, Interaction.peer == peer)
+        .order_by(Interaction.id.desc()).limit(1)
+    )  # fmt: skip
+    return (await session.execute(stmt)).scalar()
+
+
+async def conversation_for(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    channel_id: int,
+    channel: str,
+    peer: str,
+    queue_id: int,
+    contact_id: int | None,
+    name: str | None,
+    reopen_within: timedelta,
+    interaction_id: int | None = None,
+) -> tuple[Interaction, str]:
+    """The conversation this inbound message belongs to, and whether it was opened, reopened or appended to."""
+    last = await latest(session, channel_id, peer)
+    if last is not None and last.state in OPEN_STATES:
+        last.last_inbound_at = now
+        if last.contact_id is None:
+            last.contact_id = contact_id
+        return last, APPENDED
+    if (last is not None and last.state == InteractionState.RESOLVED and last.ended_at is not None
+            and now - last.ended_at <= reopen_within):  # fmt: skip
+        await interactions.event(session, last, now, "reopened", last.agent_id)
+        last.ended_at, last.outcome, last.last_inbound_at = None, None, now
+        await interactions.queued(session, last, now, last.queue_id or queue_id)
+        return last, REOPENED
+    conversation = await interactions.open_interaction(
+        session, now, channel=channel, caller_id=peer, caller_name=name, contact_id=contact_id,
+        interaction_id=interaction_id,
+    )  # fmt: skip
+    conversation.channel_ref, conversation.peer, conversation.last_inbound_at = channel_id, peer, now
+    await interactions.queued(session, conversation, now, queue_id)
+    return conversation, OPENED
+
+
+async def replied(session: AsyncSession, conversation: Interaction, now: datetime, agent_id: int | None) -> None:
+    """An agent answered: the first answer stops the first-response clock."""
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+        await interactions.event(session, conversation, now, "first_response", agent_id,
+                                 seconds=round((now - conversation.arrived_at).total_seconds(), 3))  # fmt: skip
+
+
+async def resolved(
+    session: AsyncSession, conversation: Interaction, now: datetime, agent_id: int | None,
+    disposition_id: int | None,
+) -> None:  # fmt: skip
+    """The agent is done: the conversation is resolved (it may reopen if the customer writes again soon)."""
+    interactions._move(conversation, InteractionState.RESOLVED)
+    conversation.ended_at, conversation.outcome = now, Outcome.RESOLVED
+    if disposition_id is not None:
+        conversation.disposition_id = disposition_id
+    if conversation.answered_at is not None:
+        conversation.talk_seconds = round((now - conversation.answered_at).total_seconds(), 3)
+    await interactions.event(session, conversation, now, "resolved", agent_id, disposition_id=disposition_id)
+
+
+async def open_conversations(session: AsyncSession) -> list[Interaction]:
+    """Conversations not yet resolved: what the engine routes again after a restart."""
+    stmt = select(Interaction).where(Interaction.channel_ref.is_not(None), Interaction.state.in_(OPEN_STATES))
+    return list((await session.execute(stmt.order_by(Interaction.id))).scalars())

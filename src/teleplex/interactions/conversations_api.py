@@ -1,0 +1,285 @@
+"""HTTP routes an agent works a conversation with: accept, reply, private note, transfer, resolve; and the
+canned responses they reply with."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
+from pydantic import StringConstraints, model_validator
+from sqlalchemy import select
+
+from teleplex.audit import service as audit
+from teleplex.auth.deps import PrincipalDep
+from teleplex.auth.principal import Principal
+from teleplex.center.models import Agent, Disposition
+from teleplex.contacts.models import Contact
+from teleplex.core.crud import flush_or_conflict, get_or_404, page
+from teleplex.core.deps import ClockDep, SessionDep
+from teleplex.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from teleplex.core.schemas import MAX_ID, ApiInput, ApiOutput, Id, ListParams, Page
+from teleplex.engine.chat import ChatChannel
+from teleplex.interactions import conversations
+from teleplex.interactions import service as interactions
+from teleplex.interactions.api import scope
+from teleplex.interactions.models import CannedResponse, Interaction
+from teleplex.messaging.models import Message
+from teleplex.messaging.outbox import enqueue_outgoing
+from teleplex.messaging.webchat.service import agent_typing
+from teleplex.messaging.providers.base import OutgoingContent
+
+router = APIRouter(prefix="/api/v1", tags=["conversations"])
+IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+ReplyText = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+Shortcut = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
+
+
+class ReplyBody(ApiInput):
+    """Text, or a canned response (its placeholders filled in for this conversation)."""
+
+    text: ReplyText | None = None
+    canned_response_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ReplyBody:
+        if (self.text is None) == (self.canned_response_id is None):
+            raise ValueError("give either text or canned_response_id")
+        return self
+
+
+class NoteBody(ApiInput):
+    text: ReplyText
+
+
+class TypingBody(ApiInput):
+    typing: bool = True
+
+
+class ResolveBody(ApiInput):
+    disposition_id: Id | None = None
+
+
+class TransferBody(ApiInput):
+    queue_id: Id | None = None
+    agent_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TransferBody:
+        if (self.queue_id is None) == (self.agent_id is None):
+            raise ValueError("give either queue_id or agent_id")
+        return self
+
+
+class MessageOut(ApiOutput):
+    id: int
+    interaction_id: int | None
+    direction: str
+    kind: str
+    text: str | None
+    media_mime: str | None
+    status: str
+    status_at: datetime | None
+    error_code: str | None
+    error_message: str | None
+    created_at: datetime
+
+
+class CannedFields(ApiInput):
+    shortcut: Shortcut
+    title: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    body: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    queue_id: Id | None = None
+
+
+class CannedUpdate(ApiInput):
+    shortcut: Shortcut | None = None
+    title: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    body: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = None
+    queue_id: Id | None = None
+
+
+class CannedOut(ApiOutput):
+    id: int
+    shortcut: str
+    title: str
+    body: str
+    queue_id: int | None
+
+
+def chat_of(request: Request) -> ChatChannel:
+    return request.app.state.chat
+
+
+async def _workable(session: SessionDep, principal: Principal, interaction_id: int) -> Interaction:
+    """The agent on the conversation, a supervisor of its queue, or an admin; and it must be a conversation."""
+    interaction = await get_or_404(session, Interaction, interaction_id, "conversation")
+    if interaction.channel_ref is None:
+        raise NotFound(f"interaction {interaction_id} is not a conversation", {"interaction_id": interaction_id})
+    allowed = (
+        principal.is_admin
+        or (principal.agent_id is not None and interaction.agent_id == principal.agent_id)
+        or (interaction.queue_id is not None and principal.supervises(interaction.queue_id))
+    )
+    if not allowed:
+        raise PermissionDenied(f"you may not work conversation {interaction_id}")
+    return interaction
+
+
+# --- the conversation ------------------------------------------------------------------------------------------
+
+
+@router.get("/conversations/{interaction_id}/messages", response_model=Page[MessageOut],
+            summary="The conversation's messages, oldest first")  # fmt: skip
+async def list_messages(interaction_id: IdPath, params: Annotated[ListParams, Depends()], session: SessionDep,
+                        principal: PrincipalDep) -> dict:  # fmt: skip
+    principal.require_any("interactions.read", "interactions.read.own")
+    found = await session.execute(scope(principal, select(Interaction.id).where(Interaction.id == interaction_id)))
+    if found.first() is None:
+        await get_or_404(session, Interaction, interaction_id, "conversation")
+        raise PermissionDenied(f"conversation {interaction_id} is outside your scope")
+    stmt = select(Message).where(Message.interaction_id == interaction_id)
+    items, total = await page(session, stmt, params, search=[Message.text], order={"id": Message.id},
+                              default_order="id")  # fmt: skip
+    return {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
+
+
+@router.post("/conversations/{interaction_id}/accept", status_code=204, summary="Accept an offered conversation")
+async def accept(interaction_id: IdPath, request: Request, session: SessionDep, principal: PrincipalDep) -> None:
+    if principal.agent_id is None:
+        raise PermissionDenied("only an agent can accept a conversation")
+    await get_or_404(session, Interaction, interaction_id, "conversation")
+    await chat_of(request).accept(interaction_id, principal.agent_id)
+
+
+@router.post("/conversations/{interaction_id}/reply", response_model=MessageOut, status_code=201,
+             summary="Send the customer a message (through the channel's outbox)")  # fmt: skip
+async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, session: SessionDep, clock: ClockDep,
+                principal: PrincipalDep) -> Message:  # fmt: skip
+    await chat_of(request).engine.settle()
+    conversation = await _workable(session, principal, interaction_id)
+    if conversation.state not in ("connected", "queued", "offered"):
+        raise Conflict(f"conversation {interaction_id} is {conversation.state}: it cannot be replied to")
+    text = body.text if body.text is not None else await _render_canned(session, body.canned_response_id, conversation,
+                                                                       principal)  # fmt: skip
+    assert conversation.channel_ref is not None and conversation.peer is not None
+    message = await enqueue_outgoing(session, clock, conversation.channel_ref, conversation.peer,
+                                     OutgoingContent(text=text), interaction_id=interaction_id)  # fmt: skip
+    now = clock.now()
+    await conversations.replied(session, conversation, now, principal.agent_id)
+    await interactions.event(session, conversation, now, "replied", principal.agent_id, message_id=message.id)
+    return message
+
+
+@router.post("/conversations/{interaction_id}/notes", status_code=201,
+             summary="A private note on the conversation: agents and supervisors see it, the customer never")  # fmt: skip
+async def note(interaction_id: IdPath, body: NoteBody, request: Request, session: SessionDep, clock: ClockDep,
+               principal: PrincipalDep) -> dict[str, Any]:  # fmt: skip
+    await chat_of(request).engine.settle()
+    conversation = await _workable(session, principal, interaction_id)
+    await interactions.event(session, conversation, clock.now(), "note", principal.agent_id, text=body.text,
+                             by=principal.name)  # fmt: skip
+    return {"interaction_id": interaction_id, "text": body.text}
+
+
+@router.post("/conversations/{interaction_id}/transfer", status_code=204,
+             summary="Hand the conversation to another queue or a named agent")  # fmt: skip
+async def transfer(interaction_id: IdPath, body: TransferBody, request: Request, session: SessionDep,
+                   principal: PrincipalDep) -> None:  # fmt: skip
+    chat = chat_of(request)
+    await chat.engine.settle()
+    conversation = await _workable(session, principal, interaction_id)
+    if body.agent_id is not None and await session.get(Agent, body.agent_id) is None:
+        raise NotFound(f"agent {body.agent_id} does not exist", {"agent_id": body.agent_id})
+    await session.commit()  # nothing to write here; release the read before the engine writes
+    await chat.transfer(conversation.id, principal.agent_id, body.queue_id, body.agent_id)
+
+
+@router.post("/conversations/{interaction_id}/resolve", status_code=204, summary="Resolve the conversation")
+async def resolve(interaction_id: IdPath, body: ResolveBody, request: Request, session: SessionDep,
+                  principal: PrincipalDep) -> None:  # fmt: skip
+    chat = chat_of(request)
+    await chat.engine.settle()
+    conversation = await _workable(session, principal, interaction_id)
+    if conversation.state in ("resolved", "ended"):
+        raise Conflict(f"conversation {interaction_id} is already {conversation.state}")
+    if body.disposition_id is not None and await session.get(Disposition, body.disposition_id) is None:
+        raise InvalidInput(f"disposition {body.disposition_id} does not exist", {"field": "disposition_id"})
+    await session.commit()
+    await chat.resolve(conversation.id, principal.agent_id, body.disposition_id)
+
+
+@router.post("/conversations/{interaction_id}/typing", status_code=204,
+             summary="Show (or hide) 'agent is typing' to the customer, where the channel can (web chat)")  # fmt: skip
+async def typing(interaction_id: IdPath, body: TypingBody, request: Request, session: SessionDep,
+                 principal: PrincipalDep) -> None:  # fmt: skip
+    conversation = await _workable(session, principal, interaction_id)
+    if conversation.channel == "webchat" and conversation.channel_ref is not None and conversation.peer is not None:
+        await agent_typing(request.app.state.db, conversation.channel_ref, conversation.peer, body.typing)
+
+
+# --- canned responses --------------------------------------------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{(contact\.name|agent\.name|conversation\.id)\}")
+
+
+async def _render_canned(session: SessionDep, canned_id: int | None, conversation: Interaction,
+                         principal: Principal) -> str:  # fmt: skip
+    canned = await get_or_404(session, CannedResponse, canned_id, "canned response")
+    if canned.queue_id is not None and canned.queue_id != conversation.queue_id:
+        raise InvalidInput(f"canned response {canned_id} belongs to another queue", {"field": "canned_response_id"})
+    contact = await session.get(Contact, conversation.contact_id) if conversation.contact_id else None
+    agent = await session.get(Agent, principal.agent_id) if principal.agent_id else None
+    values = {
+        "contact.name": (contact.display_name if contact else None) or conversation.caller_name or "",
+        "agent.name": (agent.display_name if agent else None) or principal.name,
+        "conversation.id": str(conversation.id),
+    }
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], canned.body).strip() or canned.body
+
+
+@router.get("/canned-responses", response_model=Page[CannedOut], summary="Canned responses agents reply with")
+async def list_canned(params: Annotated[ListParams, Depends()], session: SessionDep, principal: PrincipalDep) -> dict:
+    principal.require_any("interactions.read", "interactions.read.own")
+    items, total = await page(session, select(CannedResponse), params, search=[CannedResponse.shortcut,
+                              CannedResponse.title, CannedResponse.body], order={"shortcut": CannedResponse.shortcut,
+                              "id": CannedResponse.id}, default_order="shortcut")  # fmt: skip
+    return {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
+
+
+@router.post("/canned-responses", response_model=CannedOut, status_code=201)
+async def create_canned(body: CannedFields, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> Any:
+    principal.require("queues.write")
+    now = clock.now()
+    row = CannedResponse(**body.model_dump(), created_at=now, updated_at=now)
+    session.add(row)
+    await flush_or_conflict(session, f"a canned response with shortcut {body.shortcut!r} exists")
+    await audit.record(session, clock, principal, "create", "canned_response", row.id, None, body.model_dump())
+    return row
+
+
+@router.patch("/canned-responses/{canned_id}", response_model=CannedOut)
+async def update_canned(canned_id: IdPath, body: CannedUpdate, session: SessionDep, clock: ClockDep,
+                        principal: PrincipalDep) -> Any:  # fmt: skip
+    principal.require("queues.write")
+    row = await get_or_404(session, CannedResponse, canned_id, "canned response")
+    changes = body.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None and name != "queue_id":
+            raise InvalidInput(f"{name}: cannot be null", {"field": name})
+        setattr(row, name, value)
+    row.updated_at = clock.now()
+    await flush_or_conflict(session, "a canned response with that shortcut exists")
+    await audit.record(session, clock, principal, "update", "canned_response", row.id, None, changes)
+    return row
+
+
+@router.delete("/canned-responses/{canned_id}", status_code=204)
+async def delete_canned(canned_id: IdPath, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> None:
+    principal.require("queues.write")
+    row = await get_or_404(session, CannedResponse, canned_id, "canned response")
+    before = {"shortcut": row.shortcut, "title": row.title, "body": row.body, "queue_id": row.queue_id}
+    await session.delete(row)
+    await audit.record(session, clock, principal, "delete", "canned_response", canned_id, before, None)
