@@ -118,6 +118,7 @@ class Agent(Timestamps, Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     device: Mapped[str | None] = mapped_column(String(100))  # "PJSIP/1001" or "browser"
+    answer_mode: Mapped[str] = mapped_column(String(16), default="device")  # device | console
     skills: Mapped[dict[str, int]] = mapped_column(JSON)
     capacity: Mapped[dict[str, int]] = mapped_column(JSON)
 

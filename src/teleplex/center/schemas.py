@@ -212,6 +212,9 @@ class Capacity(ApiInput):
 class AgentFields(ApiInput):
     display_name: Name | None = None
     device: Device | None = None
+    # "device": calls ring the device, answered on it; "console": the offer shows in the console and the
+    # agent's answer there makes the device pick up by itself (auto-answer headsets and softphones)
+    answer_mode: Literal["device", "console"] = "device"
     skills: Skills = {}
     capacity: Capacity = Capacity()
     queues: Annotated[list[Membership], Field(max_length=200)] = []
@@ -234,6 +237,7 @@ class AgentUpdate(AgentFields):
     skills: Skills | None = None  # type: ignore[assignment]
     capacity: Capacity | None = None  # type: ignore[assignment]
     queues: Annotated[list[Membership], Field(max_length=200)] | None = None  # type: ignore[assignment]
+    answer_mode: Literal["device", "console"] | None = None  # type: ignore[assignment]
 
 
 class MembershipOut(ApiOutput):
@@ -247,6 +251,7 @@ class AgentOut(ApiOutput):
     number: str
     display_name: str
     device: str | None
+    answer_mode: str
     skills: dict[str, int]
     capacity: dict[str, int]
     queues: list[MembershipOut] = Field(validation_alias="memberships")

@@ -68,6 +68,7 @@ class Engine:
         self.handlers: dict[str, ChannelHandler] = {}
         self.item_channel: dict[str, str] = {}  # router item id -> channel kind
         self.devices: dict[str, str | None] = {}  # logged-in agent id -> the device to ring
+        self.answer_modes: dict[str, str] = {}  # logged-in agent id -> "device" | "console"
         self._queues: dict[int, tuple[float, Queue]] = {}  # queue id -> (read at, row)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -267,6 +268,7 @@ class Engine:
         limit = await self.pause_limit(pause_reason) if pause_reason else None
         spec = agent_spec(agent, device)
         self.devices[str(agent_id)] = spec.device
+        self.answer_modes[str(agent_id)] = agent.answer_mode
         await self.decide(lambda: self.router.agent_login(spec, pause_reason=pause_reason, max_pause_s=limit))
 
     async def pause_limit(self, reason: str) -> float | None:

@@ -95,6 +95,18 @@ async def _act(request: Request, session: SessionDep, principal: Principal, inte
     await voice.engine.settle()
 
 
+@router.post("/{interaction_id}/answer", status_code=204,
+             summary="Answer an offered call from the console (agents whose answer mode is 'console')")  # fmt: skip
+async def answer(interaction_id: IdPath, request: Request, session: SessionDep, principal: PrincipalDep) -> None:
+    if principal.agent_id is None:
+        raise PermissionDenied("only an agent can answer a call")
+    voice = voice_of(request)
+    await get_or_404(session, Interaction, interaction_id, "interaction")
+    async with voice.engine.serial():
+        await voice.answer(interaction_id, principal.agent_id)
+    await voice.engine.settle()
+
+
 @router.post("/{interaction_id}/hangup", status_code=204, summary="End the call")
 async def hang_up(interaction_id: IdPath, request: Request, session: SessionDep, principal: PrincipalDep) -> None:
     await _act(request, session, principal, interaction_id, lambda v: v.hang_up(interaction_id))

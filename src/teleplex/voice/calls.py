@@ -23,6 +23,7 @@ from sqlalchemy import select
 from teleplex.center.hours import is_open
 from teleplex.center.models import BusinessHours, Queue, QueueDid
 from teleplex.contacts.service import resolve_phone
+from teleplex.core.errors import Conflict
 from teleplex.core.logging import get_logger
 from teleplex.core.settings import Settings
 from teleplex.engine.engine import QUEUE_CONFIG_TTL_S, Engine
@@ -46,6 +47,11 @@ from teleplex.voice.supervision import Supervision
 from teleplex.voice.waiting import Waiting
 
 log = get_logger("teleplex.voice")
+
+# SIP headers that make a phone pick up by itself (the agent already answered in the console); phones read one
+# or the other (Polycom/Yealink/Grandstream: Alert-Info; Snom and most softphones: Call-Info answer-after).
+AUTO_ANSWER = {"PJSIP_HEADER(add,Call-Info)": "<sip:teleplex>;answer-after=0",
+               "PJSIP_HEADER(add,Alert-Info)": "<http://teleplex/>;info=alert-autoanswer"}  # fmt: skip
 
 def ari_config(settings: Settings) -> AriConfig:
     assert settings.ari_url
@@ -235,7 +241,27 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
             return
         call = self.calls[int(d.item_id)]
         agent_id = int(d.agent_id)
-        device = self.engine.devices.get(d.agent_id)
+        if self.engine.answer_modes.get(d.agent_id) == "console":
+            # the offer waits in the agent's console; their answer there rings the device to pick up by itself
+            call.state, call.agent_id, call.agent_leg = RINGING, agent_id, None
+            self._record(call, lambda s, i, at: interactions.offered(s, i, d.at, agent_id))
+            self._publish(call, "interaction.offered", timeout_s=d.timeout_s, answer="console")
+            return
+        await self._ring(call, agent_id, d.timeout_s, d.at)
+
+    async def answer(self, interaction_id: int, agent_id: int) -> None:
+        """The agent answers in the console: their device is called with auto-answer and joins the caller."""
+        call = self.calls.get(interaction_id)
+        if call is None or call.state != RINGING or call.agent_id != agent_id or call.agent_leg is not None:
+            raise Conflict(f"interaction {interaction_id} is not waiting for agent {agent_id} to answer",
+                           {"interaction_id": interaction_id})  # fmt: skip
+        await self._ring(call, agent_id, 30.0, None, auto_answer=True)
+
+    async def _ring(self, call: VoiceCall, agent_id: int, timeout_s: float, offered_at: datetime | None,
+                    auto_answer: bool = False) -> None:  # fmt: skip
+        """Originate the call to the agent's device into our application; its answer bridges the caller."""
+        d_at = offered_at
+        device = self.engine.devices.get(str(agent_id))
         leg = f"tpx-offer-{call.interaction_id}-{agent_id}-{next(self._legs)}"
         call.state, call.agent_id, call.agent_leg = RINGING, agent_id, leg
         self.channels[leg] = call
@@ -246,15 +272,17 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
             # ring first, write after: the record's offered_at is the router's decision time either way
             await self.ari.originate(
                 device, channel_id=leg, app_args=f"offer,{call.interaction_id},{agent_id}",
-                caller_id=caller_id, timeout=int(d.timeout_s) + 5,
+                caller_id=caller_id, timeout=int(timeout_s) + 5, variables=AUTO_ANSWER if auto_answer else None,
             )  # fmt: skip
         except AriError as exc:
             log.warning("could not ring the agent", agent_id=agent_id, device=device, error=exc.message)
-            self._record(call, lambda s, i, at: interactions.offered(s, i, d.at, agent_id))
+            if d_at is not None:
+                self._record(call, lambda s, i, at: interactions.offered(s, i, d_at, agent_id))
             await self._offer_failed(call, leg, "unreachable")
             return
-        self._record(call, lambda s, i, at: interactions.offered(s, i, d.at, agent_id))
-        self._publish(call, "interaction.offered")
+        if d_at is not None:
+            self._record(call, lambda s, i, at: interactions.offered(s, i, d_at, agent_id))
+            self._publish(call, "interaction.offered")
 
     async def _offer_failed(self, call: VoiceCall, leg: str, reason: str) -> None:
         """The agent's phone did not take the call: tell the router, which offers it to the next agent."""
@@ -276,6 +304,12 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
             await self.consult_withdrawn(item_id, agent_id, reason)
             return
         call = self.calls.get(int(item_id)) if item_id.isdigit() else None
+        if call is not None and call.state == RINGING and call.agent_leg is None:  # a console offer, not answered
+            call.state, call.agent_id = WAITING, None
+            if reason != "abandoned":
+                self._record(call, lambda s, i, at: interactions.offer_failed(s, i, at, int(agent_id), reason))
+            self._publish(call, "interaction.offer_withdrawn", reason=reason)
+            return
         if call is None or call.agent_leg is None or call.state != RINGING:
             return
         leg = call.agent_leg
