@@ -18,6 +18,7 @@ from teleplex.auth import service as auth_service
 from teleplex.auth.models import User
 from teleplex.auth.roles import Role
 from teleplex.auth.schemas import ApiKeyCreate, UserCreate, UserUpdate
+from teleplex.campaigns.simulate_cli import simulate_app
 from teleplex.core.clock import SystemClock
 from teleplex.core.db import Database
 from teleplex.core.errors import TeleplexError
@@ -37,6 +38,7 @@ apikey_app = typer.Typer(help="Manage API keys for integrations.")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(asterisk_app, name="asterisk")
+app.add_typer(simulate_app, name="simulate")
 
 _state: dict[str, Any] = {}
 

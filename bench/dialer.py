@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Dialer benchmark: Teleplex's predictive pacer side by side with the usual dialers, in one simulator.
+
+Every dialer runs the same discrete-event simulation (`teleplex.campaigns.simulation`) on the same leads:
+common random numbers, each lead's outcome, ring, talk and wrap-up times are drawn in advance from a stream
+seeded by the scenario, so every dialer meets the same list. Scenarios: team size × human-answer probability ×
+talk-time mean × AMD (off / on with 1 % false positives); machines are 20 % of answers; wrap-up 20–40 s.
+
+Dialers: preview, progressive, power at the best fixed ratio found offline for the scenario (the largest
+ratio on a grid whose worst 24-hour abandonment stays ≤ 3 % on every seed — tuned on the very seeds it is
+scored on, so an optimistic bound), VICIdial-style adaptive (hard-limit and tapered), Issabel-style, Teleplex
+predictive (one configuration everywhere), and the clairvoyant oracle.
+
+    .venv/bin/python bench/dialer.py --quick      # 6 scenarios, 2 seeds, 2 days: under two minutes on 2 cores
+    .venv/bin/python bench/dialer.py              # 36 scenarios, 10 seeds, 30 days (hours)
+
+Prints a table per scenario, then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from teleplex.campaigns.simulation import DialerKind, DialerResult, DialerScenario, DialerSpec, simulate
+
+TARGET = 0.03
+RATIOS = [1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0]
+ORDER = [
+    "preview",
+    "progressive",
+    "power",
+    "vicidial-hard",
+    "vicidial-tapered",
+    "issabel",
+    "teleplex",
+    "oracle",
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One scenario and the seeds to run it on."""
+
+    name: str
+    scenario: DialerScenario
+    seeds: tuple[int, ...]
+
+
+def scenario(agents: int, human: float, talk: float, amd: bool, days: int) -> DialerScenario:
+    return DialerScenario(
+        agents=agents,
+        human_answer_probability=human,
+        machine_probability=human * 0.25,  # machines are 20 % of answers
+        talk_mean_seconds=talk,
+        amd_enabled=amd,
+        amd_false_positive_rate=0.01,
+        days=days,
+    )
+
+
+def cases(quick: bool, seeds: int, days: int) -> list[Case]:
+    if quick:
+        grid = [
+            (5, 0.10, 300, False),
+            (5, 0.20, 90, False),
+            (5, 0.35, 90, True),
+            (25, 0.10, 300, False),
+            (25, 0.20, 300, True),
+            (25, 0.35, 90, False),
+        ]
+    else:
+        grid = [
+            (a, h, t, amd)
+            for a in (5, 25, 100)
+            for h in (0.10, 0.20, 0.35)
+            for t in (90, 300)
+            for amd in (False, True)
+        ]
+    out = []
+    for agents, human, talk, amd in grid:
+        name = f"{agents}a p{human:.2f} t{talk} amd-{'on' if amd else 'off'}"
+        out.append(Case(name, scenario(agents, human, talk, amd, days), tuple(range(1, seeds + 1))))
+    return out
+
+
+def cost(case: Case) -> float:
+    """A rough share of the work, to start the heaviest scenarios first."""
+    s = case.scenario
+    return s.agents * (1.0 + 1.0 / s.human_answer_probability) * (1.0 + 90.0 / s.talk_mean_seconds)
+
+
+def run_seeds(case: Case, spec: DialerSpec) -> list[DialerResult]:
+    return [simulate(case.scenario.with_seed(seed), spec) for seed in case.seeds]
+
+
+def best_power_ratio(case: Case, progressive: list[DialerResult]) -> tuple[float, list[DialerResult]]:
+    """The largest grid ratio whose worst 24-hour abandonment stays ≤ target on every seed (binary search;
+    abandonment grows with the ratio). Ratio 1.0 is progressive, already run."""
+    lo, hi = 0, len(RATIOS) - 1
+    best = (RATIOS[0], [replace(r, dialer="power") for r in progressive])
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        results = run_seeds(case, DialerSpec(DialerKind.POWER, RATIOS[mid]))
+        if max(r.worst_abandon_24h for r in results) <= TARGET:
+            lo = mid
+            best = (RATIOS[mid], results)
+        else:
+            hi = mid - 1
+    return best
+
+
+def run_case(case: Case) -> dict:
+    started = time.monotonic()
+    per_dialer: dict[str, list[DialerResult]] = {}
+    for kind in DialerKind:
+        if kind is DialerKind.POWER:
+            continue
+        per_dialer[kind.value] = run_seeds(case, DialerSpec(kind))
+    ratio, power = best_power_ratio(case, per_dialer["progressive"])
+    per_dialer["power"] = power
+    rows = {}
+    for name, results in per_dialer.items():
+        rows[name] = {
+            "occupancy": statistics.fmean(r.occupancy for r in results),
+            "utilisation": statistics.fmean(r.utilisation for r in results),
+            "worst_24h": max(r.worst_abandon_24h for r in results),
+            "worst_30d": max(r.worst_abandon_30d for r in results),
+            "contacts_per_agent_hour": statistics.fmean(r.contacts_per_agent_hour for r in results),
+            "idle_mean_s": statistics.fmean(r.agent_idle.mean for r in results),
+            "wait_p50_s": statistics.fmean(r.customer_wait.percentile(0.5) for r in results),
+            "wait_p95_s": statistics.fmean(r.customer_wait.percentile(0.95) for r in results),
+        }
+    low, high = rows["progressive"]["occupancy"], rows["oracle"]["occupancy"]
+    for row in rows.values():
+        row["efficiency"] = (row["occupancy"] - low) / (high - low) if high > low else 0.0
+    return {"name": case.name, "power_ratio": ratio, "rows": rows, "seconds": time.monotonic() - started}
+
+
+def print_case(result: dict) -> None:
+    print(f"\n### {result['name']}  (best fixed ratio {result['power_ratio']:g}; {result['seconds']:.0f} s)")
+    print(
+        "| dialer | occupancy | utilisation | worst 24 h | worst 30 d | efficiency | contacts/agent-h "
+        "| agent idle mean s | wait p50 s | wait p95 s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in ORDER:
+        r = result["rows"][name]
+        print(
+            f"| {name} | {r['occupancy']:.3f} | {r['utilisation']:.3f} | {100 * r['worst_24h']:.2f} % "
+            f"| {100 * r['worst_30d']:.2f} % | {r['efficiency']:+.2f} | {r['contacts_per_agent_hour']:.1f} "
+            f"| {r['idle_mean_s']:.0f} | {r['wait_p50_s']:.2f} | {r['wait_p95_s']:.2f} |"
+        )
+    sys.stdout.flush()
+
+
+def summarise(results: list[dict], args: argparse.Namespace, elapsed: float) -> dict:
+    tele = [r["rows"]["teleplex"] for r in results]
+    return {
+        "bench": "dialer",
+        "mode": "quick" if args.quick else "full",
+        "scenarios": len(results),
+        "seeds": args.seeds,
+        "days": args.days,
+        "worst_abandon_24h": round(max(t["worst_24h"] for t in tele), 4),
+        "worst_abandon_30d": round(max(t["worst_30d"] for t in tele), 4),
+        "worst_abandon_24h_amd_off": round(
+            max((r["rows"]["teleplex"]["worst_24h"] for r in results if "amd-off" in r["name"]), default=0.0),
+            4,
+        ),
+        "scenarios_over_target": sum(t["worst_24h"] > TARGET for t in tele),
+        # AMD false positives alone can push a small team's window over 3 % (preview and progressive too):
+        "scenarios_over_target_where_progressive_is_not": sum(
+            r["rows"]["teleplex"]["worst_24h"] > TARGET >= r["rows"]["progressive"]["worst_24h"]
+            for r in results
+        ),
+        "min_occupancy_vs_best_ratio": round(
+            min(r["rows"]["teleplex"]["occupancy"] - r["rows"]["power"]["occupancy"] for r in results), 4
+        ),
+        "scenarios_beating_best_ratio": sum(
+            r["rows"]["teleplex"]["occupancy"] >= r["rows"]["power"]["occupancy"] for r in results
+        ),
+        "scenarios_beating_vicidial": sum(
+            r["rows"]["teleplex"]["occupancy"]
+            > max(r["rows"]["vicidial-hard"]["occupancy"], r["rows"]["vicidial-tapered"]["occupancy"])
+            for r in results
+        ),
+        "mean_efficiency": round(statistics.fmean(t["efficiency"] for t in tele), 3),
+        "mean_occupancy": {
+            name: round(statistics.fmean(r["rows"][name]["occupancy"] for r in results), 4) for name in ORDER
+        },
+        "seconds": round(elapsed, 1),
+        "machine": f"{platform.machine()} {multiprocessing.cpu_count()} vCPU, Python {platform.python_version()}",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="6 scenarios, 2 seeds, 2 days")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per scenario (10; quick: 2)")
+    parser.add_argument("--days", type=int, default=None, help="simulated 8-hour shifts (30; quick: 2)")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--only", default=None, help="run only scenarios whose name contains this text")
+    args = parser.parse_args()
+    args.seeds = args.seeds or (2 if args.quick else 10)
+    args.days = args.days or (2 if args.quick else 30)
+    todo = cases(args.quick, args.seeds, args.days)
+    if args.only:
+        todo = [c for c in todo if args.only in c.name]
+    started = time.monotonic()
+    print(f"# dialer benchmark: {len(todo)} scenarios × {args.seeds} seeds × {args.days} days", flush=True)
+    results: list[dict] = []
+    if args.workers > 1:
+        with multiprocessing.Pool(args.workers) as pool:
+            heavy_first = sorted(todo, key=cost, reverse=True)
+            for result in pool.imap_unordered(run_case, heavy_first):
+                print_case(result)
+                results.append(result)
+    else:
+        for case in todo:
+            result = run_case(case)
+            print_case(result)
+            results.append(result)
+    print()
+    print(json.dumps(summarise(results, args, time.monotonic() - started)))
+
+
+if __name__ == "__main__":
+    main()

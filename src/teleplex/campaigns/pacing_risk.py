@@ -1,0 +1,132 @@
+"""The abandonment risk of one more call: the probability that, if it is answered, no agent is left for it.
+
+Pure arithmetic on two counts: agents available when the new call would be answered (the ready ones plus
+busy ones that free in time, each with its own probability) and answered calls that will compete for them
+(calls already ringing and the other new ones, each answered with the same probability).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+_NORMAL_VARIANCE = 9.0  # binomials wider than this are approximated by a normal
+_EXACT_LIMIT = 40  # beyond this many uncertain agents, a normal approximation is close and much cheaper
+
+
+def freed_agents_pmf(probabilities: Sequence[float]) -> list[float]:
+    """The distribution of how many of the busy agents free in time (a Poisson-binomial), as a list."""
+    certain = 0
+    uncertain: list[float] = []
+    for q in probabilities:
+        if q >= 0.9999:
+            certain += 1
+        elif q > 1e-4:
+            uncertain.append(q)
+    if len(uncertain) <= _EXACT_LIMIT:
+        pmf = [1.0]
+        for q in uncertain:
+            nxt = [0.0] * (len(pmf) + 1)
+            for i, w in enumerate(pmf):
+                nxt[i] += w * (1.0 - q)
+                nxt[i + 1] += w * q
+            pmf = nxt
+    else:
+        mean = sum(uncertain)
+        var = sum(q * (1.0 - q) for q in uncertain)
+        sd = math.sqrt(var)
+        lo, hi = max(0, int(mean - 6 * sd)), min(len(uncertain), int(mean + 6 * sd) + 1)
+        pmf = [0.0] * (hi + 1)
+        for k in range(lo, hi + 1):
+            pmf[k] = _normal_cdf((k + 0.5 - mean) / sd) - _normal_cdf((k - 0.5 - mean) / sd)
+        total = sum(pmf)
+        pmf = [w / total for w in pmf]
+    return [0.0] * certain + pmf
+
+
+def binomial_at_least(n: int, p: float, upto: int) -> list[float]:
+    """P(Binomial(n, p) >= j) for j = 0..upto."""
+    out = [1.0] * (upto + 1)
+    if n <= 0 or p <= 0.0:
+        return [1.0] + [0.0] * upto
+    if p >= 1.0:
+        return [1.0 if j <= n else 0.0 for j in range(upto + 1)]
+    log_q = math.log1p(-p)
+    log_ratio = math.log(p) - log_q
+    log_term = n * log_q
+    cumulative = 0.0
+    for j in range(upto + 1):
+        out[j] = max(0.0, 1.0 - cumulative)
+        if j > n:
+            out[j] = 0.0
+            continue
+        cumulative += math.exp(log_term)
+        log_term += math.log((n - j) / (j + 1)) + log_ratio if j < n else 0.0
+    return out
+
+
+class CompetingAnswers:
+    """How many answered calls will compete for the agents: calls already ringing, then each new one.
+
+    Each call needs an agent with its own probability (a call that has rung a while without an answer is
+    less likely to be answered). Kept exact (truncated at `upto`) while narrow, as a normal once wide.
+    """
+
+    def __init__(self, probabilities: Sequence[float], upto: int) -> None:
+        self.upto = max(1, upto)
+        self.mean = 0.0
+        self.var = 0.0
+        self.calls = 0
+        self._pmf: list[float] | None = [1.0] + [0.0] * self.upto  # last slot: P(D >= upto)
+        for p in probabilities:
+            self.add(p)
+
+    def add(self, p: float) -> None:
+        self.calls += 1
+        self.mean += p
+        self.var += p * (1.0 - p)
+        if self._pmf is None:
+            return
+        if self.var >= _NORMAL_VARIANCE:
+            self._pmf = None
+            return
+        pmf, top = self._pmf, self.upto
+        tail = pmf[top] + pmf[top - 1] * p
+        for j in range(top - 1, 0, -1):
+            pmf[j] = pmf[j] * (1.0 - p) + pmf[j - 1] * p
+        pmf[0] *= 1.0 - p
+        pmf[top] = tail
+
+    def at_least(self, j: int) -> float:
+        """P(D >= j)."""
+        if j <= 0:
+            return 1.0
+        if j > self.calls:
+            return 0.0  # exactly, without rounding noise: fewer calls than that
+        if self._pmf is None:
+            return 1.0 - _normal_cdf((j - 0.5 - self.mean) / math.sqrt(self.var))
+        if j > self.upto:
+            return 0.0
+        return max(0.0, 1.0 - sum(self._pmf[:j]))
+
+
+def risk_with(ready: int, freed_pmf: Sequence[float], competing: CompetingAnswers) -> float:
+    """P(no agent for the next call | it is answered), given the answers competing with it."""
+    risk = 0.0
+    for freed, weight in enumerate(freed_pmf):
+        if weight:
+            available = ready + freed
+            risk += weight * (1.0 if available <= 0 else competing.at_least(available))
+    return min(1.0, risk)
+
+
+def risk_of_next_call(ready: int, freed_pmf: Sequence[float], competing_calls: int, p: float) -> float:
+    """P(no agent for the next call | it is answered), with `competing_calls` each answered with p.
+
+    `ready` may be negative when answered customers already wait for agents.
+    """
+    return risk_with(ready, freed_pmf, CompetingAnswers([p] * competing_calls, ready + len(freed_pmf) + 1))
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
