@@ -36,14 +36,17 @@ async def test_message_in_reply_out_delivery_report_back(mx: Mx) -> None:
         async with asyncio.timeout(20):
             while not mx.graph.sent:
                 await asyncio.sleep(0.05)
+        (sent,) = mx.graph.sent
+        assert sent["to"] == "+16505551234" and sent["text"]["body"] == "Hello Sheena Nelson, an agent is coming."
+        report = json.loads(fixture_bytes("whatsapp", "status_delivered"))
+        report["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = sent["id"]
+        assert (await mx.whatsapp(channel["id"], json.dumps(report).encode())).status_code == 200
+        (reply_id,) = replies
+        async with asyncio.timeout(20):  # the report is processed after the webhook is acknowledged
+            while (body := (await mx.client.get(f"/api/v1/messages/{reply_id}", headers=mx.admin)).json())[
+                    "status"] != "delivered":  # fmt: skip
+                await asyncio.sleep(0.05)
     finally:
         await mx.runtime.stop()
-    (sent,) = mx.graph.sent
-    assert sent["to"] == "+16505551234" and sent["text"]["body"] == "Hello Sheena Nelson, an agent is coming."
-    report = json.loads(fixture_bytes("whatsapp", "status_delivered"))
-    report["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = sent["id"]
-    assert (await mx.whatsapp(channel["id"], json.dumps(report).encode())).status_code == 200
-    (reply_id,) = replies
-    body = (await mx.client.get(f"/api/v1/messages/{reply_id}", headers=mx.admin)).json()
     assert body["status"] == "delivered" and body["provider_message_id"] == sent["id"]
     assert body["delivery"]["state"] == "sent" and body["delivery"]["attempts"] == 1
