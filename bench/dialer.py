@@ -184,8 +184,9 @@ def summarise(results: list[dict], args: argparse.Namespace, elapsed: float) -> 
             r["rows"]["teleplex"]["worst_24h"] > TARGET >= r["rows"]["progressive"]["worst_24h"]
             for r in results
         ),
+        # Teleplex's occupancy divided by the best fixed ratio's, lowest over scenarios (1.0 = level)
         "min_occupancy_vs_best_ratio": round(
-            min(r["rows"]["teleplex"]["occupancy"] - r["rows"]["power"]["occupancy"] for r in results), 4
+            min(r["rows"]["teleplex"]["occupancy"] / max(r["rows"]["power"]["occupancy"], 1e-9) for r in results), 4
         ),
         "scenarios_beating_best_ratio": sum(
             r["rows"]["teleplex"]["occupancy"] >= r["rows"]["power"]["occupancy"] for r in results
