@@ -10,17 +10,21 @@ from voice_harness import ANSWERS, eventually, place_call, running_center
 pytestmark = pytest.mark.asterisk
 
 
+async def _token(center, agent: dict) -> dict[str, str]:
+    """Log in as the agent's user (the harness names users after a count, so ask for the name)."""
+    username = (await center.get(f"users/{agent['user_id']}")).json()["username"]
+    r = await center.client.post("/api/v1/auth/token", json={"username": username, "password": "password-123"})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
 async def test_an_agent_answers_from_the_console(sandbox_state, clean_database, tmp_path):
     async with running_center(sandbox_state, clean_database) as center:
         q = await center.queue("5556001")
         agent = await center.agent(ANSWERS, [q["id"]], answer_mode="console")
         other = await center.agent(ANSWERS, [], login=True)
-        ana = await center.client.post("/api/v1/auth/token", json={"username": f"agent{agent['user_id'] - 1}",
-                                                                     "password": "password-123"})  # fmt: skip
-        me = {"Authorization": f"Bearer {ana.json()['access_token']}"}
-        bob = await center.client.post("/api/v1/auth/token", json={"username": f"agent{other['user_id'] - 1}",
-                                                                     "password": "password-123"})  # fmt: skip
-        not_me = {"Authorization": f"Bearer {bob.json()['access_token']}"}
+        me = await _token(center, agent)
+        not_me = await _token(center, other)
         caller = await place_call(sandbox_state, tmp_path, "5556001", hang_up_after_ms=2000)
         offered = await center.latest_in_state("offered")
         await center.presence_is(agent["id"], "ringing")
