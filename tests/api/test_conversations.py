@@ -13,6 +13,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from api_client import Api
+
 from fakes.harness import APP_SECRET, CHANNELS, fixture_bytes, graph, graph_server  # noqa: F401 - fixtures
 from teleplex.app import create_app
 from teleplex.contacts.service import resolve_phone
@@ -21,31 +23,12 @@ from teleplex.messaging.providers import whatsapp
 CUSTOMER = "+16505551234"  # the wa_id in the fixtures
 
 
-class Center:
-    """The app with its lifespan running, an HTTP client, and helpers to act as the admin or an agent."""
+class Center(Api):
+    """The app with its lifespan running, acting as the admin or an agent."""
 
     def __init__(self, client: httpx.AsyncClient, app: Any) -> None:
-        self.client, self.app, self.admin = client, app, {}
-
-    async def login(self, username: str, password: str) -> dict[str, str]:
-        r = await self.client.post("/api/v1/auth/token", json={"username": username, "password": password})
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-    async def user(self, username: str, *roles: str) -> dict[str, str]:
-        await self.create("users", {"username": username, "password": "password-123", "roles": list(roles)})
-        return await self.login(username, "password-123")
-
-    async def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        r = await self.client.post(f"/api/v1/{path}", json=body, headers=self.admin)
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    async def get(self, path: str, headers: dict[str, str] | None = None, **params: Any) -> httpx.Response:
-        return await self.client.get(f"/api/v1/{path}", headers=headers or self.admin, params=params)
-
-    async def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-        return await self.client.post(f"/api/v1/{path}", json=body, headers=headers or self.admin)
+        super().__init__(client)
+        self.app = app
 
     async def whatsapp(self, channel_id: int, body: bytes) -> httpx.Response:
         headers = {"content-type": "application/json", whatsapp.SIGNATURE_HEADER: whatsapp.sign(APP_SECRET, body)}
@@ -71,11 +54,7 @@ async def center(settings, clock, clean_database, tmp_path, graph) -> AsyncItera
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://teleplex.test") as client:
             c = Center(client, app)
-            from teleplex.auth.service import create_first_admin
-
-            async with clean_database.session() as session:
-                await create_first_admin(session, clock, "admin-password")
-            c.admin = await c.login("admin", "admin-password")
+            await c.bootstrap_admin(clean_database, clock)
             yield c
 
 

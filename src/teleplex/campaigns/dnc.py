@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import phonenumbers
+from teleplex.contacts.identities import normalise_phone
 
 
 @dataclass(frozen=True)
@@ -15,14 +15,9 @@ class Entry:
 
 
 def normalise(raw: str, region: str) -> str | None:
-    """E.164 for any possible number. Looser than lead import on purpose: blocking too much is safe."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """E.164 for any possible number, as profiles store them. Looser than lead import on purpose: blocking
+    too much is safe."""
+    return normalise_phone(raw, region)
 
 
 def scope_key(campaign_id: int | None) -> str:

@@ -198,10 +198,8 @@ class ChatChannel:
     # --- helpers ---------------------------------------------------------------------------------------------
 
     async def _queue_of(self, item_id: str) -> int | None:
-        for i in self.engine.router.snapshot(self._now()).items:
-            if i.item_id == item_id:
-                return int(i.queue_id)
-        return None
+        found = self.engine.router.find_item(item_id, self._now())
+        return None if found is None else int(found.queue_id)
 
     def _record(self, interaction_id: int, change: Any) -> None:
         at = self._now()

@@ -58,6 +58,10 @@ MISSED = "missed"
 _OFFER_TIMEOUT, _WRAPUP_END, _OVERFLOW, _PAUSE_LIMIT = range(4)
 
 
+def _wait_s(item: _Item, now: datetime) -> float:
+    return max(0.0, (now - item.arrived_at).total_seconds())
+
+
 def _seconds(s: float) -> timedelta:
     return timedelta(seconds=s)
 
@@ -464,14 +468,8 @@ class Router:
 
         Reading is not a fact: the snapshot does not move the router's time.
         """
-        now = now if now is not None else self._clock.now()
-        if self._last is not None and now < self._last:
-            now = self._last
+        now = self._read_time(now)
         items = sorted(self._items.values(), key=lambda i: i.seq)
-
-        def wait(i: _Item) -> float:
-            return max(0.0, (now - i.arrived_at).total_seconds())
-
         queues = []
         for queue_id in sorted(self._queues):
             mine = [i for i in items if i.queue_id == queue_id]
@@ -482,59 +480,70 @@ class Router:
                     waiting=sum(1 for i in mine if i.state is ItemState.WAITING),
                     offered=sum(1 for i in mine if i.state is ItemState.OFFERED),
                     connected=sum(1 for i in mine if i.state is ItemState.CONNECTED),
-                    longest_wait_s=max((wait(i) for i in pending), default=0.0),
+                    longest_wait_s=max((_wait_s(i, now) for i in pending), default=0.0),
                 )
             )
-        agents = []
-        for agent_id in sorted(self._agents):
-            a = self._agents[agent_id]
-            assert a.since is not None
-            classes = sorted(
-                set(a.spec.capacity)
-                | set(a.offers.values())
-                | set(a.interactions.values())
-                | {c for c, _ in a.wrapups.values()}
-            )
-            agents.append(
-                AgentSnapshot(
-                    agent_id=agent_id,
-                    state=a.state,
-                    since=a.since,
-                    time_in_state_s=max(0.0, (now - a.since).total_seconds()),
-                    pause_reason=a.pause_reason,
-                    pause_wanted=a.pause_reason is not None,
-                    offers=tuple(sorted(a.offers)),
-                    interactions=tuple(sorted(a.interactions)),
-                    wrapups=tuple(sorted(a.wrapups)),
-                    load=MappingProxyType({c: a.load(c) for c in classes}),
-                    idle_since=MappingProxyType({c: a.idle_in(c) for c in classes}),
-                    handled=MappingProxyType(dict(sorted(a.handled.items()))),
-                    device=a.spec.device,
-                )
-            )
-        snap_items = tuple(
-            ItemSnapshot(
-                item_id=i.id,
-                queue_id=i.queue_id,
-                channel=i.channel,
-                state=i.state,
-                arrived_at=i.arrived_at,
-                queued_at=i.queued_at,
-                wait_s=wait(i),
-                agent_id=i.agent_id,
-                declined_by=tuple((aid, d.count, d.not_before) for aid, d in sorted(i.declines.items())),
-                target_agent=i.target_agent,
-            )
-            for i in items
+        agents = tuple(self._agent_snapshot(self._agents[a], now) for a in sorted(self._agents))
+        snap_items = tuple(self._item_snapshot(i, now) for i in items)
+        return RouterSnapshot(at=now, queues=tuple(queues), agents=agents, items=snap_items)
+
+    def find_item(self, item_id: str, now: datetime | None = None) -> ItemSnapshot | None:
+        """One item as plain data (None when the router does not have it), without a whole snapshot."""
+        item = self._items.get(item_id)
+        return None if item is None else self._item_snapshot(item, self._read_time(now))
+
+    def find_agent(self, agent_id: str, now: datetime | None = None) -> AgentSnapshot | None:
+        """One logged-in agent as plain data (None when logged out), without a whole snapshot."""
+        agent = self._agents.get(agent_id)
+        return None if agent is None else self._agent_snapshot(agent, self._read_time(now))
+
+    def _read_time(self, now: datetime | None) -> datetime:
+        """The time a read is made at; unlike a fact's, it does not move the router's time."""
+        now = now if now is not None else self._clock.now()
+        return self._last if self._last is not None and now < self._last else now
+
+    @staticmethod
+    def _agent_snapshot(a: _Agent, now: datetime) -> AgentSnapshot:
+        assert a.since is not None
+        classes = sorted(
+            set(a.spec.capacity) | set(a.offers.values()) | set(a.interactions.values())
+            | {c for c, _ in a.wrapups.values()}
+        )  # fmt: skip
+        return AgentSnapshot(
+            agent_id=a.id,
+            state=a.state,
+            since=a.since,
+            time_in_state_s=max(0.0, (now - a.since).total_seconds()),
+            pause_reason=a.pause_reason,
+            pause_wanted=a.pause_reason is not None,
+            offers=tuple(sorted(a.offers)),
+            interactions=tuple(sorted(a.interactions)),
+            wrapups=tuple(sorted(a.wrapups)),
+            load=MappingProxyType({c: a.load(c) for c in classes}),
+            idle_since=MappingProxyType({c: a.idle_in(c) for c in classes}),
+            handled=MappingProxyType(dict(sorted(a.handled.items()))),
+            device=a.spec.device,
         )
-        return RouterSnapshot(at=now, queues=tuple(queues), agents=tuple(agents), items=snap_items)
+
+    @staticmethod
+    def _item_snapshot(i: _Item, now: datetime) -> ItemSnapshot:
+        return ItemSnapshot(
+            item_id=i.id,
+            queue_id=i.queue_id,
+            channel=i.channel,
+            state=i.state,
+            arrived_at=i.arrived_at,
+            queued_at=i.queued_at,
+            wait_s=_wait_s(i, now),
+            agent_id=i.agent_id,
+            declined_by=tuple((aid, d.count, d.not_before) for aid, d in sorted(i.declines.items())),
+            target_agent=i.target_agent,
+        )
 
     def place_in_line(self, item_id: str, now: datetime | None = None) -> int:
         """The item's place among its queue's pending items, in the order the router will offer them
         (priority and aging included), counting those already being offered as ahead. Reading is not a fact."""
-        now = now if now is not None else self._clock.now()
-        if self._last is not None and now < self._last:
-            now = self._last
+        now = self._read_time(now)
         item = self._item(item_id)
         pending = [i for i in self._items.values()
                    if i.queue_id == item.queue_id and i.state in (ItemState.WAITING, ItemState.OFFERED)]  # fmt: skip

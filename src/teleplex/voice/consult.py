@@ -55,10 +55,7 @@ class Consults(VoiceParts):
         call = self._may_consult(interaction_id)
         if agent_id == call.agent_id:
             raise Conflict(f"agent {agent_id} is already on interaction {interaction_id}")
-        target = next((a for a in self.engine.router.snapshot(self._now()).agents if a.agent_id == str(agent_id)), None)
-        if target is None or str(target.state) != "ready":
-            state = "logged out" if target is None else str(target.state).replace("_", " ")
-            raise Conflict(f"agent {agent_id} is not available ({state})", {"agent_id": agent_id})
+        self._require_ready(agent_id)
         await self._consult_item(call, str(call.queue_id), {"kind": "agent", "agent_id": agent_id}, str(agent_id))
 
     async def consult_queue(self, interaction_id: int, queue_id: int) -> None:
@@ -174,9 +171,8 @@ class Consults(VoiceParts):
         self._publish(call, "interaction.consult_ended")
 
     async def _consult_connected(self, call: VoiceCall) -> bool:
-        item = call.consult_item
-        return any(i.item_id == item and str(i.state) == "connected"
-                   for i in self.engine.router.snapshot(self._now()).items)  # fmt: skip
+        found = self.engine.router.find_item(call.consult_item, self._now()) if call.consult_item else None
+        return found is not None and str(found.state) == "connected"
 
     async def complete_consult(self, interaction_id: int) -> None:
         """Hand the customer over: they join the consulted party and the agent leaves (to wrap-up). A consulted

@@ -100,14 +100,18 @@ class CallControls(VoiceParts):
         self._publish(call, "interaction.queued")
         await self.engine.decide(lambda: self.engine.router.transfer_to_queue(call.item, str(queue_id)))
 
+    def _require_ready(self, agent_id: int) -> None:
+        """A transfer or consult by name needs the agent ready now; a clear 409 says what they are instead."""
+        target = self.engine.router.find_agent(str(agent_id), self._now())
+        if target is None or str(target.state) != "ready":
+            state = "logged out" if target is None else str(target.state).replace("_", " ")
+            raise Conflict(f"agent {agent_id} is not available ({state})", {"agent_id": agent_id})
+
     async def transfer_to_agent(self, interaction_id: int, agent_id: int) -> None:
         """Blind transfer by name: the customer hears music while the named agent's phone rings; if they do
         not answer, the call goes back to its queue."""
         call = self.live_call(interaction_id)
-        target = next((a for a in self.engine.router.snapshot(self._now()).agents if a.agent_id == str(agent_id)), None)
-        if target is None or str(target.state) != "ready":
-            state = "logged out" if target is None else str(target.state).replace("_", " ")
-            raise Conflict(f"agent {agent_id} is not available ({state})", {"agent_id": agent_id})
+        self._require_ready(agent_id)
         if call.agent_id == agent_id:
             raise Conflict(f"interaction {interaction_id} is already with agent {agent_id}")
         previous = await self._release_agent(call)

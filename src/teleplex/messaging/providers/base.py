@@ -232,11 +232,8 @@ def require_list(value: Any, where: str) -> list[Any]:
     return value
 
 
-def require_str(value: Any, where: str, max_length: int = 500) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value or len(value) > max_length:
-        raise PayloadInvalid(f"{where}: expected a non-empty string")
+def _storable(value: str, where: str) -> str:
+    """Text the databases can keep: no NUL (PostgreSQL) and no lone surrogates (not UTF-8)."""
     if "\x00" in value:
         raise PayloadInvalid(f"{where}: must not contain NUL")
     try:
@@ -244,6 +241,14 @@ def require_str(value: Any, where: str, max_length: int = 500) -> str:
     except UnicodeEncodeError:
         raise PayloadInvalid(f"{where}: must be valid Unicode text") from None
     return value
+
+
+def require_str(value: Any, where: str, max_length: int = 500) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value or len(value) > max_length:
+        raise PayloadInvalid(f"{where}: expected a non-empty string")
+    return _storable(value, where)
 
 
 def optional_str(value: Any, where: str, max_length: int = 100_000) -> str | None:
@@ -253,13 +258,7 @@ def optional_str(value: Any, where: str, max_length: int = 100_000) -> str | Non
         value = str(value)
     if not isinstance(value, str) or len(value) > max_length:
         raise PayloadInvalid(f"{where}: expected a string")
-    if "\x00" in value:
-        raise PayloadInvalid(f"{where}: must not contain NUL")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise PayloadInvalid(f"{where}: must be valid Unicode text") from None
-    return value
+    return _storable(value, where)
 
 
 def epoch(value: Any, where: str) -> datetime | None:
