@@ -169,9 +169,12 @@ async def stop_campaign(campaign_id: IdPath, session: SessionDep, clock: ClockDe
 
 
 @router.get("/campaigns/{campaign_id}/progress", response_model=Progress, tags=["campaigns"])
-async def campaign_progress(campaign_id: IdPath, session: SessionDep, clock: ClockDep, principal: Reader) -> dict:
+async def campaign_progress(
+    campaign_id: IdPath, request: Request, session: SessionDep, clock: ClockDep, principal: Reader
+) -> dict:
     campaign = await service.get_visible(session, principal, campaign_id)
-    return await service.progress(session, campaign, clock.now())
+    dialer = getattr(request.app.state, "dialer", None)
+    return await service.progress(session, campaign, clock.now()) | {"live": dialer and dialer.live(campaign_id)}
 
 
 # --- lists and leads -------------------------------------------------------------------------------------

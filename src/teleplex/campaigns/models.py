@@ -136,13 +136,14 @@ class Lead(Base):
 
 
 class Attempt(Base):
-    """One dial of one lead; the dialer writes it as the call progresses."""
+    """One dial of a lead or of a callback (a callback without a lead has none); written as the call goes."""
 
     __tablename__ = "campaign_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="RESTRICT"), index=True)
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id", ondelete="SET NULL"), index=True)
     number: Mapped[str] = mapped_column(String(20))
     dialed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ringing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
@@ -247,6 +247,9 @@ class Progress(ApiOutput):
     attempts: int
     attempts_by_outcome: dict[str, int]
     lists: list[ListProgress]
+    abandon_rate_24h: float | None = None  # abandoned / people answered, over the last 24 hours (None: none)
+    abandon_rate_30d: float | None = None
+    live: dict[str, float | int] | None = None  # the dialer's calls now (ringing, waiting, channels), when voice is on
 
 
 # --- lists and leads -------------------------------------------------------------------------------------
@@ -316,6 +319,44 @@ class LeadOut(ApiOutput):
     next_attempt_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+# --- dialing by the agent's hand --------------------------------------------------------------------------
+
+
+class AttemptOut(ApiOutput):
+    """One dial: a lead's, a callback's or a manual one; times fill in as the call progresses."""
+
+    id: int
+    campaign_id: int
+    lead_id: int | None
+    callback_id: int | None
+    number: str
+    dialed_at: datetime
+    ringing_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: str | None
+    amd_result: str | None
+    agent_id: int | None
+    interaction_id: int | None
+
+
+class PreviewOut(ApiOutput):
+    """The lead held for the agent, with its history and the campaign's script and form."""
+
+    lead: LeadOut
+    history: list[AttemptOut]
+    script: str | None
+    form_fields: list[dict[str, Any]]
+
+
+class SkipBody(ApiInput):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ManualDial(ApiInput):
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
 
 
 # --- do-not-call -----------------------------------------------------------------------------------------

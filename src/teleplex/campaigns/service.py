@@ -535,7 +535,10 @@ async def progress(session: AsyncSession, campaign: Campaign, now: datetime) -> 
         .group_by(CampaignList.id)
         .order_by(CampaignList.id)
     )).all()  # fmt: skip
+    rates = {f"abandon_rate_{name}": await abandon_rate(session, cid, now - span)
+             for name, span in (("24h", timedelta(hours=24)), ("30d", timedelta(days=30)))}  # fmt: skip
     return {
+        **rates,
         "campaign_id": cid, "state": campaign.state, "at": now,
         "leads_total": sum(by_status.values()), "by_status": by_status,
         "dialable_now": dialable, "waiting_retry": waiting, "blocked_dnc": blocked,
@@ -545,3 +548,13 @@ async def progress(session: AsyncSession, campaign: Campaign, now: datetime) -> 
         "lists": [{"list_id": lst.id, "name": lst.name, "active": lst.active, "leads": n, "pending": p}
                   for lst, n, p in lists],
     }  # fmt: skip
+
+
+async def abandon_rate(session: AsyncSession, campaign_id: int, since: datetime) -> float | None:
+    """Abandoned calls over the people who answered since `since` (what the 3 % rule measures)."""
+    row = (await session.execute(
+        select(func.count(Attempt.id).filter(Attempt.outcome == Outcome.ABANDONED.value), func.count(Attempt.id))
+        .where(Attempt.campaign_id == campaign_id, Attempt.answered_at >= since,
+               Attempt.outcome.in_([Outcome.ABANDONED.value, Outcome.ANSWERED.value]))
+    )).one()  # fmt: skip
+    return round(row[0] / row[1], 5) if row[1] else None

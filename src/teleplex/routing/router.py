@@ -497,6 +497,11 @@ class Router:
         agent = self._agents.get(agent_id)
         return None if agent is None else self._agent_snapshot(agent, self._read_time(now))
 
+    def members(self, queue_id: str, now: datetime | None = None) -> list[AgentSnapshot]:
+        """The logged-in agents who serve a queue (what an outbound dialer paces for), as plain data."""
+        at = self._read_time(now)
+        return [self._agent_snapshot(a, at) for a in self._agents.values() if queue_id in a.spec.queues]
+
     def _read_time(self, now: datetime | None) -> datetime:
         """The time a read is made at; unlike a fact's, it does not move the router's time."""
         now = now if now is not None else self._clock.now()

@@ -34,6 +34,7 @@ from teleplex.routing import ItemNotFound, Offer, OfferNotFound, RoutingError, W
 from teleplex.voice.ari import LINK_DOWN, LINK_UP, Ari, AriConfig, AriError, AriEventReader, AriNotFound
 from teleplex.voice.consult import Consults
 from teleplex.voice.controls import CallControls
+from teleplex.voice.outbound import DIAL_PREFIX, Dialing, DialerFeedback, OutboundCalls
 from teleplex.voice.model import (
     CONNECTED,
     ENDED,
@@ -59,7 +60,7 @@ def ari_config(settings: Settings) -> AriConfig:
     return AriConfig(url, settings.ari_user, settings.ari_password.get_secret_value(), settings.ari_app)
 
 
-class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting):
+class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting, OutboundCalls):
     """The voice channel handler of the engine."""
 
     def __init__(self, engine: Engine, settings: Settings, ari: Ari | None = None) -> None:
@@ -77,6 +78,8 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
         self._legs = itertools.count(1)
         self.consults: dict[str, VoiceCall] = {}  # consult router item -> the call it belongs to
         self._dids: dict[str, tuple[float, int | None, BusinessHours | None]] = {}  # did -> (read at, queue, hours)
+        self.dialing: dict[str, Dialing] = {}  # campaign calls not yet routed (or routed, until they end)
+        self.dialer: DialerFeedback | None = None  # set by the campaign dialer (campaigns/live.py)
         engine.handlers["voice"] = self
 
     @property
@@ -119,12 +122,22 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
                 await self.agent_answered(channel["id"], int(args[1]), int(args[2]))
             elif args[:1] == ["consult"] and len(args) == 2:
                 await self.consult_answered(channel["id"], int(args[1]))
+            elif args[:1] == ["dialer"] and len(args) == 2:
+                await self.dial_answered(channel["id"])
+            elif args[:1] == ["dialer-amd"] and len(args) >= 3:
+                await self.dial_detected(channel["id"], args[2], args[3] if len(args) > 3 else "")
             elif args[:1] in (["snoop"], ["monitor"]) and len(args) == 3:
                 await self.monitor_leg_up(args[0], channel["id"], int(args[1]), args[2])
             else:
                 await self._hangup(channel.get("id"))
+        elif kind == "ChannelStateChange" and channel.get("state") == "Ringing":
+            self.dial_ringing(channel.get("id", ""))
         elif kind in ("StasisEnd", "ChannelDestroyed"):
-            await self.gone(channel.get("id", ""), event.get("cause_txt"))
+            channel_id = channel.get("id", "")
+            if kind == "ChannelDestroyed" and channel_id.startswith(DIAL_PREFIX):
+                if await self.dial_gone(channel_id, event.get("cause")):
+                    return
+            await self.gone(channel_id, event.get("cause_txt"))
         elif kind == "ChannelDtmfReceived":
             await self.dtmf_received(channel.get("id", ""), event.get("digit", ""))
         elif kind == "PlaybackFinished":
@@ -297,6 +310,7 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
             await self.engine.decide(lambda: self.engine.router.offer_declined(call.item, str(agent_id)))
         except (OfferNotFound, ItemNotFound):
             pass  # the router had already timed the offer out or forgotten the item
+        self.drop_if_late(call)
 
     async def offer_withdrawn(self, item_id: str, agent_id: str, reason: str) -> None:
         """The router took an offer back (ring timeout, caller gone, agent paused): stop ringing."""
@@ -309,6 +323,7 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
             if reason != "abandoned":
                 self._record(call, lambda s, i, at: interactions.offer_failed(s, i, at, int(agent_id), reason))
             self._publish(call, "interaction.offer_withdrawn", reason=reason)
+            self.drop_if_late(call)
             return
         if call is None or call.agent_leg is None or call.state != RINGING:
             return
@@ -316,6 +331,7 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
         call.state, call.agent_leg, call.agent_id = WAITING, None, None
         self.channels.pop(leg, None)
         await self._hangup(leg)
+        self.drop_if_late(call)
         if reason != "abandoned":
             self._record(call, lambda s, i, at: interactions.offer_failed(s, i, at, int(agent_id), reason))
 
@@ -331,6 +347,9 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
             await self._hangup(leg)
             return
         call.state = CONNECTED
+        call.connected_at = self._now()
+        if call.dialing is not None:
+            self.outbound_connected(call, agent_id)
         # unique per connection: interaction ids can repeat across databases while Asterisk keeps bridges
         call.bridge = f"tpx-call-{interaction_id}-{uuid.uuid4().hex[:8]}"
         now = self._now()
@@ -424,6 +443,7 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting)
 
     async def _finish(self, call: VoiceCall, outcome: Outcome, **data: Any) -> None:
         call.state = ENDED
+        self.outbound_ended(call)
         await self._end_monitors(call)
         await self._drop_consult_item(call)  # a consulted agent still ringing or talking is released
         for channel in (call.caller, call.agent_leg, call.consult):

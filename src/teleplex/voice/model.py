@@ -41,6 +41,8 @@ class VoiceCall:
     consult_to: dict[str, Any] | None = None
     consult_agent: int | None = None  # the agent being rung or talked to in that consult
     router_item: str | None = None  # after a consulted agent took the call over: the item they hold
+    dialing: Any = None  # a campaign call (voice/outbound.py Dialing): its attempt and feedback to the dialer
+    connected_at: datetime | None = None
 
     @property
     def item(self) -> str:

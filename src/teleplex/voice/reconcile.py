@@ -52,6 +52,8 @@ class Reconciliation(VoiceParts):
             # a Local channel's second half is "<id>;2": judge it by the leg it belongs to
             if channel_id.startswith("tpx-offer-") and channel_id.split(";")[0] not in known:
                 await self._hangup(channel_id)  # an offer from before the restart: the call is re-offered
+            elif channel_id.startswith("tpx-dial-") and channel_id not in known and channel_id not in self.dialing:
+                await self._hangup(channel_id)  # a campaign call still ringing from before: its lead was released
 
     async def _adopt_unrecorded(self, channels: dict[str, Any]) -> None:
         """Callers in our application that have no record (Teleplex stopped before its journal wrote it) are
