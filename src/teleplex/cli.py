@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -157,16 +158,24 @@ def serve(
         typer.echo(f"Created the administrator: username 'admin', password {shown}", err=True)
     h, p = host or cfg.http_host, port or cfg.http_port
     typer.echo(f"Teleplex {__version__} serving on http://{h}:{p} (API docs at /docs)", err=True)
+    if box is not None:  # uvicorn re-raises SIGTERM after its shutdown: exit through `finally`, not around it
+        signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(create_app(cfg), host=h, port=p, log_config=None, proxy_headers=False)
     finally:
         if box is not None:
-            box.down()
+            for instance in box:
+                instance.down()
             typer.echo("Stopped the Asterisk sandbox.", err=True)
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _with_sandbox(cfg: Settings) -> tuple[Settings, Any]:
-    """Start (or reuse) the default sandbox and point voice at it; without root, say so and run without voice."""
+    """Start (or reuse) the default sandbox, and the public network it dials out to, and point voice at it;
+    without root, say so and run without voice. Returns the instances to stop at the end."""
     from pathlib import Path as _Path
 
     from pydantic import SecretStr
@@ -174,9 +183,17 @@ def _with_sandbox(cfg: Settings) -> tuple[Settings, Any]:
     from teleplex.voice.sandbox import Sandbox
     from teleplex.voice.sandbox_errors import SandboxError
 
-    box = Sandbox(_Path(cfg.var_dir) / "asterisk", "default", progress=lambda line: typer.echo(line, err=True))
+    from teleplex.voice import public_network
+
+    say = lambda line: typer.echo(line, err=True)  # noqa: E731
+    box = Sandbox(_Path(cfg.var_dir) / "asterisk", "default", progress=say)
+    network = Sandbox(_Path(cfg.var_dir) / "asterisk", "public-network", progress=say)
     try:
-        state = box.up()
+        network.up()
+        public_network.install(network)
+        network_state = network.read_state()
+        assert network_state is not None
+        state = box.up(carrier_contact=f"sip:127.0.0.1:{network_state.sip_udp_port}")
     except SandboxError as exc:
         typer.echo(f"Voice is off: the Asterisk sandbox cannot run here ({exc}). "
                    "Set TELEPLEX_ARI_URL to use your own Asterisk; see docs/asterisk.md.", err=True)  # fmt: skip
@@ -184,7 +201,9 @@ def _with_sandbox(cfg: Settings) -> tuple[Settings, Any]:
     typer.echo(
         f"Asterisk sandbox up: calls from the carrier trunk at sip:<number>@127.0.0.1:{state.sip_udp_port} "
         f"reach the queue with that number (DID); agent phones {', '.join(state.agents)} register there "
-        "(passwords: teleplex asterisk sandbox status --json).",
+        "(passwords: teleplex asterisk sandbox status --json). Campaign calls go to a stand-in public network: "
+        f"{public_network.PERSON} answers, {public_network.BUSY} is busy, {public_network.RINGS_OUT} rings out, "
+        f"{public_network.MACHINE} is an answering machine (docs/dialer.md).",
         err=True,
     )
     updated = cfg.model_copy(
@@ -196,7 +215,7 @@ def _with_sandbox(cfg: Settings) -> tuple[Settings, Any]:
             "recordings_dir": _Path(state.instance_dir) / "spool" / "recording",
         }
     )
-    return updated, box
+    return updated, [box, network]
 
 
 def _password(given: str | None) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from public_network import BUSY, MACHINE, PERSON, PERSON_2, PERSON_LONG, RINGS_OUT, install
 from teleplex.campaigns.models import Attempt, Callback, Lead
+from teleplex.voice.public_network import BUSY, MACHINE, PERSON, PERSON_2, PERSON_LONG, RINGS_OUT, install
 from voice_harness import ANSWERS, VoiceCenter, eventually, running_center
 
 pytestmark = pytest.mark.asterisk
@@ -235,3 +235,44 @@ async def test_manual_dial_reaches_the_agent_and_refuses_what_it_must(center, cl
     assert r2.status_code == 409 and "already dialing" in r2.json()["error"]["message"]  # one at a time
     found = await settled(clean_database, 1, timeout=60)
     assert found[PERSON][0].outcome == "answered" and found[PERSON][0].agent_id == agent["id"]
+
+
+async def test_an_asterisk_restart_fails_the_calls_in_flight_and_dialing_goes_on(start_sandbox, public_network,
+                                                                                   clean_database):  # fmt: skip
+    network, _ = public_network
+    sandbox = start_sandbox("dialer-restart", carrier_contact=f"sip:127.0.0.1:{network.sip_udp_port}")
+    async with running_center(sandbox.read_state(), clean_database, dialer_tick_seconds=0.2) as center:
+        c = await campaign(center, [RINGS_OUT, PERSON])
+        ringing = await eventually(lambda: _ringing(clean_database), 30, "the first call to ring")
+        sandbox.rx("core restart now")
+        found = await settled(clean_database, 2, timeout=90)
+    lost = next(a for a in found[RINGS_OUT] if a.id == ringing)
+    assert lost.outcome == "failed" and lost.answered_at is None
+    assert found[PERSON][0].outcome == "answered" and found[PERSON][0].agent_id == c["agents"][0]["id"]
+    retry = await lead(clean_database, RINGS_OUT)
+    assert retry.status == "pending" and retry.attempts == 1 and retry.next_attempt_at is not None
+
+
+async def _ringing(db) -> int | None:
+    async with db.session() as session:
+        return (await session.execute(select(Attempt.id).where(Attempt.ringing_at.is_not(None)))).scalar()
+
+
+async def test_a_predictive_campaign_with_two_agents_places_and_connects_calls_with_live_progress(center,
+                                                                                                 clean_database):  # fmt: skip
+    c = await campaign(center, [PERSON, PERSON_2, BUSY], agents=2, dial_mode="predictive")
+    live = await eventually(lambda: _live_calls(center, c["id"]), 30, "calls in progress to show")
+    assert live["live"]["channels_in_use"] >= 1 and live["state"] == "running"
+    found = await settled(clean_database, 3, timeout=60)
+    outcomes = sorted(a.outcome for rows in found.values() for a in rows)
+    assert outcomes == ["answered", "answered", "busy"]  # learning from nothing, it dials no more than agents
+    served = {found[n][0].agent_id for n in (PERSON, PERSON_2)}
+    assert served <= {a["id"] for a in c["agents"]} and None not in served
+    progress = (await center.get(f"campaigns/{c['id']}/progress")).json()
+    assert progress["live"]["risk_limit"] == 0.0  # no fair sample yet: progressive until it has one
+    assert progress["abandon_rate_24h"] == 0.0 and progress["attempts"] == 3
+
+
+async def _live_calls(center: VoiceCenter, campaign_id: int) -> dict[str, Any] | None:
+    progress = (await center.get(f"campaigns/{campaign_id}/progress")).json()
+    return progress if progress["live"] and progress["live"]["channels_in_use"] else None

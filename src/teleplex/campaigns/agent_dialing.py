@@ -47,8 +47,8 @@ def check_ready(dialer: CampaignDialer | None, agent_id: int) -> CampaignDialer:
 def check_running(campaign: Campaign) -> None:
     if campaign.state != CampaignState.RUNNING.value:
         raise Conflict(f"campaign {campaign.id} is {campaign.state}, not running", {"campaign_id": campaign.id})
-    if campaign.queue_id is None or not campaign.trunk:
-        raise Conflict(f"campaign {campaign.id} needs a queue and a trunk to place calls", {"campaign_id": campaign.id})
+    if campaign.queue_id is None:
+        raise Conflict(f"campaign {campaign.id} needs a queue to place calls", {"campaign_id": campaign.id})
 
 
 async def preview(session: AsyncSession, dialer: CampaignDialer, campaign: Campaign, agent_id: int,

@@ -116,7 +116,7 @@ class CampaignDialer:
                 await session.commit()
                 self._released = True
             rows = list((await session.execute(select(Campaign).where(
-                Campaign.state == CampaignState.RUNNING.value, Campaign.queue_id.is_not(None), Campaign.trunk.is_not(None),
+                Campaign.state == CampaignState.RUNNING.value, Campaign.queue_id.is_not(None),
             ))).scalars())  # fmt: skip
             for c in rows:
                 key = (c.dial_mode, c.power_ratio, c.target_abandon_percent, c.amd_enabled)
@@ -127,7 +127,7 @@ class CampaignDialer:
                     known = self.running[c.id] = Running(c.id, c.queue_id or 0, {}, pacer, key)
                 known.queue_id = c.queue_id or 0
                 known.settings = {
-                    "trunk": c.trunk, "caller_id": c.caller_id, "max_channels": c.max_channels,
+                    "trunk": c.trunk or self.settings.outbound_endpoint, "caller_id": c.caller_id, "max_channels": c.max_channels,
                     "ring_seconds": c.ring_seconds, "amd": c.amd_enabled,
                     "machine_message": c.machine_message if c.machine_action == "leave_message" else None,
                     "abandon_message": c.abandon_message, "mode": c.dial_mode,

@@ -35,6 +35,8 @@ class Reconciliation(VoiceParts):
             for channel in (call.caller, call.agent_leg):
                 if channel and channel not in channels:
                     await self.gone(channel, "lost while the link was down")
+        for channel_id in [c for c, d in self.dialing.items() if d.call is None and c not in channels]:
+            await self.dial_gone(channel_id, None)  # a campaign call lost with Asterisk: failed, retried by its rules
         async with self.engine.db.session() as session:
             records = [r for r in await interactions.open_interactions(session, "voice") if r.id not in self.calls]
         for record in records:

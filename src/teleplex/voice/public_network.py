@@ -1,6 +1,7 @@
-"""The public telephone network for dialer tests: a second sandbox Asterisk behind the center's carrier trunk.
+"""A stand-in for the public telephone network: a second sandbox Asterisk behind the center's carrier trunk.
 
-Each number behaves like one kind of far end. The center's campaign trunk `PJSIP/{number}@carrier` reaches
+`teleplex serve --sandbox` starts it so campaigns can be tried without a carrier, and the dialer's tests call
+it. Each number behaves like one kind of far end. The center's campaign trunk `PJSIP/{number}@carrier` reaches
 this instance (its `carrier_contact`); calls from 127.0.0.1 land in its `from-carrier` context, where these
 exact numbers win over the sandbox's own `_X.` pattern (which also cannot match a leading +).
 """
@@ -8,6 +9,10 @@ exact numbers win over the sandbox's own `_X.` pattern (which also cannot match 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from teleplex.voice.sandbox import Sandbox
 
 PERSON = "+34911234501"  # rings a second, answers, says "hello", then listens quietly for 8 s and hangs up
 BUSY = "+34911234502"
@@ -47,9 +52,10 @@ exten => {MACHINE},1,Answer()
 """
 
 
-def install(sandbox) -> Path:
+def install(sandbox: Sandbox) -> Path:
     """Give a started sandbox instance these numbers; returns where it records messages left on the machine."""
     state = sandbox.read_state()
+    assert state is not None, "start the instance first"
     (Path(state.instance_dir) / "etc" / "extensions_custom.conf").write_text(DIALPLAN)
     sandbox.rx("dialplan reload")
     return Path(state.rootfs) / MESSAGES_DIR.lstrip("/")
