@@ -135,6 +135,13 @@ async def test_a_person_no_agent_can_take_within_two_seconds_hears_the_message_a
     assert progress["abandon_rate_24h"] == 1.0  # one person answered so far, and was dropped
 
 
+async def _talking(center: VoiceCenter, db, attempt_id: int) -> int | None:
+    """The attempt's interaction once it is connected to an agent."""
+    async with db.session() as session:
+        call_id = (await session.get(Attempt, attempt_id)).interaction_id
+    return call_id if call_id and (await center.interaction(call_id))["state"] == "connected" else None
+
+
 async def _agent_of(db, attempt_id: int) -> int | None:
     async with db.session() as session:
         return (await session.get(Attempt, attempt_id)).agent_id
@@ -207,11 +214,18 @@ async def test_preview_shows_the_lead_then_the_agent_dials_it_or_skips_it(center
     assert person["lead"]["phone"] == PERSON
     r = await center.client.post(f"{url}/leads/{person['lead']['id']}/dial", headers=me)
     assert r.status_code == 202, r.text
+    # While they talk, the agent sets the disposition "call back": the lead is dialed again later.
+    call_id = await eventually(lambda: _talking(center, clean_database, r.json()["id"]), 30, "the agent to talk")
+    later = await center.create("dispositions", {"code": "CB", "label": "Call back", "category": "callback"})
+    patched = await center.client.patch(f"/api/v1/interactions/{call_id}", json={"disposition_id": later["id"]},
+                                        headers=me)  # fmt: skip
+    assert patched.status_code == 200, patched.text
     found = await settled(clean_database, 1, timeout=60)
     attempt = found[PERSON][0]
-    assert attempt.outcome == "answered" and attempt.agent_id == agent["id"]
+    assert attempt.outcome == "callback" and attempt.agent_id == agent["id"]
+    assert (await lead(clean_database, PERSON)).status == "pending"
     call = await center.interaction(attempt.interaction_id)
-    assert call["agent_id"] == agent["id"] and call["direction"] == "outbound"
+    assert call["agent_id"] == agent["id"] and call["direction"] == "outbound" and call["outcome"] == "answered"
 
 
 async def test_manual_dial_reaches_the_agent_and_refuses_what_it_must(center, clean_database):

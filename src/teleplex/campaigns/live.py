@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 
 from teleplex.campaigns import dnc_service
 from teleplex.campaigns.callback_service import due_now
+from teleplex.campaigns.dispositions import outcome_of
 from teleplex.campaigns.models import Attempt, Callback, Campaign, Lead
 from teleplex.campaigns.pacing import (
     AgentActivity, AttemptOutcome, CampaignLoad, Pacer, PredictivePacer, PredictiveSettings, SharedAgent,
@@ -25,6 +26,7 @@ from teleplex.campaigns.pacing import (
 from teleplex.campaigns.rules import DEFAULT_RULES, Outcome
 from teleplex.campaigns.service import begin_attempt, next_leads, record_outcome, release_stale
 from teleplex.campaigns.states import CampaignState, DialMode
+from teleplex.center.models import Disposition
 from teleplex.core.logging import get_logger
 from teleplex.routing.model import VOICE, AgentSnapshot, Presence
 from teleplex.voice.outbound import DialRequest
@@ -320,10 +322,13 @@ class CampaignDialer:
                 return  # written already (a duplicate report changes nothing)
             campaign = await session.get(Campaign, req.campaign_id)
             lead = await session.get(Lead, attempt.lead_id) if attempt.lead_id else None
+            final = outcome
+            if attempt.disposition_id is not None:  # set by the agent during the call
+                final = outcome_of(await session.get(Disposition, attempt.disposition_id), outcome)
             if lead is not None and campaign is not None:
-                await record_outcome(session, campaign, lead, outcome, at, attempt=attempt)
+                await record_outcome(session, campaign, lead, final, at, attempt=attempt)
             else:
-                attempt.outcome, attempt.ended_at = outcome.value, at
+                attempt.outcome, attempt.ended_at = final.value, at
             if attempt.callback_id is not None and campaign is not None:
                 await _callback_after(session, campaign, attempt, outcome, at)
 

@@ -483,6 +483,26 @@ async def record_outcome(
     return decision
 
 
+async def reclassify(
+    session: AsyncSession, campaign: Campaign, lead: Lead, attempt: Attempt, outcome: Outcome, now: datetime
+) -> Decision:
+    """Replace a recorded attempt's outcome (an agent's disposition after the call): the attempt is not counted
+    again; the retry rules decide on the new outcome."""
+    counts = Counter(lead.outcome_counts or {})
+    if attempt.outcome and counts[attempt.outcome] > 0:
+        counts[attempt.outcome] -= 1
+    counts[outcome.value] += 1
+    lead.outcome_counts = {k: v for k, v in counts.items() if v}
+    lead.last_outcome = outcome.value
+    decision = decide(outcome, now, campaign.retry_rules, counts, lead.attempts, campaign.max_attempts)
+    lead.status, lead.next_attempt_at, lead.updated_at = decision.status.value, decision.next_attempt_at, now
+    attempt.outcome = outcome.value
+    if outcome is Outcome.DO_NOT_CALL:
+        await dnc_service.add(session, lead.phone, None, "disposition", now)
+    await session.flush()
+    return decision
+
+
 async def release_stale(session: AsyncSession, campaign_id: int, started_before: datetime, now: datetime) -> int:
     """Leads left `dialing` by a dialer that stopped mid-call (a crash, a lost Asterisk) go back to pending,
     without counting an attempt; the engine calls this on start with a time older than any live call."""

@@ -11,6 +11,7 @@ from sqlalchemy import Select, or_, select
 from teleplex.audit import service as audit
 from teleplex.auth.deps import PrincipalDep
 from teleplex.auth.principal import Principal
+from teleplex.campaigns.dispositions import disposition_set
 from teleplex.center.models import Disposition
 from teleplex.core.crud import get_or_404, page
 from teleplex.core.deps import ClockDep, SessionDep
@@ -102,6 +103,8 @@ async def update_interaction(
     for name, value in changes.items():
         setattr(interaction, name, value)
     await session.flush()
+    if "disposition_id" in changes:  # a campaign call's disposition decides its lead's next step
+        await disposition_set(session, interaction.id, interaction.disposition_id, clock.now())
     after = InteractionOut.model_validate(interaction).model_dump(mode="json")
     session.add(InteractionEvent(interaction_id=interaction.id, at=clock.now(), kind="disposition",
                                  agent_id=principal.agent_id, data=changes or None))  # fmt: skip
