@@ -85,7 +85,8 @@ async def lead(db, number: str) -> Lead:
 
 
 async def test_outcomes_of_a_person_a_busy_line_a_machine_and_no_answer(center, clean_database):
-    c = await campaign(center, [PERSON, BUSY, MACHINE, RINGS_OUT], amd_enabled=True, machine_action="hangup")
+    c = await campaign(center, [PERSON, BUSY, MACHINE, RINGS_OUT], amd_enabled=True, machine_action="hangup",
+                       recording=True)
     found = await settled(clean_database, 4, timeout=120)
     person, busy, machine, rings = (found[n][0] for n in (PERSON, BUSY, MACHINE, RINGS_OUT))
 
@@ -95,6 +96,9 @@ async def test_outcomes_of_a_person_a_busy_line_a_machine_and_no_answer(center, 
     call = await center.interaction(person.interaction_id)
     assert call["direction"] == "outbound" and call["agent_id"] == c["agents"][0]["id"]
     assert call["outcome"] == "answered" and call["caller_id"] == PERSON
+    assert person.recording_path == f"teleplex-{person.interaction_id}.wav"  # the campaign records its calls
+    r = await center.get(f"interactions/{person.interaction_id}/recording")
+    assert r.status_code == 200 and r.content[:4] == b"RIFF" and len(r.content) > 8000
 
     assert busy.outcome == "busy" and busy.answered_at is None
     assert machine.outcome == "machine" and machine.amd_result == "MACHINE" and machine.agent_id is None

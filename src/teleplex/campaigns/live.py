@@ -132,7 +132,7 @@ class CampaignDialer:
                     "trunk": c.trunk or self.settings.outbound_endpoint, "caller_id": c.caller_id, "max_channels": c.max_channels,
                     "ring_seconds": c.ring_seconds, "amd": c.amd_enabled,
                     "machine_message": c.machine_message if c.machine_action == "leave_message" else None,
-                    "abandon_message": c.abandon_message, "mode": c.dial_mode,
+                    "abandon_message": c.abandon_message, "mode": c.dial_mode, "recording": c.recording,
                 }  # fmt: skip
         for cid in set(self.running) - {c.id for c in rows}:
             del self.running[cid]
@@ -231,7 +231,7 @@ class CampaignDialer:
             attempt_id=attempt.id, campaign_id=run.campaign_id, queue_id=run.queue_id, number=attempt.number,
             endpoint=s["trunk"].replace("{number}", attempt.number), ring_seconds=s["ring_seconds"],
             caller_id=s["caller_id"], amd=s["amd"], machine_message=s["machine_message"],
-            abandon_message=s["abandon_message"], agent_id=agent_id,
+            abandon_message=s["abandon_message"], agent_id=agent_id, recording=s["recording"],
         )  # fmt: skip
 
     async def dial_now(self, campaign_id: int, attempt: Attempt, agent_id: int) -> None:
@@ -287,9 +287,13 @@ class CampaignDialer:
 
         self._attempt(req, at, note)
 
-    def connected(self, req: DialRequest, agent_id: int, wait_s: float, at: datetime) -> None:
+    def connected(self, req: DialRequest, agent_id: int, wait_s: float, recording: str | None, at: datetime) -> None:
         self._pace(req, lambda p: p.on_connected(self._mono(), wait_s, False))
-        self._attempt(req, at, lambda a: setattr(a, "agent_id", agent_id))
+
+        def note(a: Attempt) -> None:
+            a.agent_id, a.recording_path = agent_id, recording
+
+        self._attempt(req, at, note)
         self._publish(req, "campaign.connected", at, agent_id=agent_id, wait_s=round(wait_s, 3))
 
     def abandoned(self, req: DialRequest, wait_s: float, at: datetime) -> None:

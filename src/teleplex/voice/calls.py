@@ -348,8 +348,6 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting,
             return
         call.state = CONNECTED
         call.connected_at = self._now()
-        if call.dialing is not None:
-            self.outbound_connected(call, agent_id)
         # unique per connection: interaction ids can repeat across databases while Asterisk keeps bridges
         call.bridge = f"tpx-call-{interaction_id}-{uuid.uuid4().hex[:8]}"
         now = self._now()
@@ -366,6 +364,8 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting,
             await self.gone(call.caller, "left while being connected")
             return
         recording_path = await self._start_recording(call)
+        if call.dialing is not None:
+            self.outbound_connected(call, agent_id, recording_path)
         bridge = call.bridge
         self._record(call, lambda s, i, at: self._connected(s, i, now, agent_id, recording_path, bridge))
         self._publish(call, "interaction.connected")
@@ -381,7 +381,8 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting,
 
     async def _start_recording(self, call: VoiceCall) -> str | None:
         queue = await self.engine.refresh_queue(call.queue_id)  # cached: no database read per call
-        if queue is None or not queue.recording or call.bridge is None:
+        wanted = queue is not None and queue.recording or call.dialing is not None and call.dialing.req.recording
+        if not wanted or call.bridge is None:
             return None
         name = f"teleplex-{call.interaction_id}"
         try:

@@ -53,6 +53,7 @@ class DialRequest:
     abandon_message: str | None = None
     grace_seconds: float = 2.0
     agent_id: int | None = None
+    recording: bool = False  # the campaign records its calls (besides its queue's own setting)
 
 
 class DialerFeedback(Protocol):
@@ -62,7 +63,7 @@ class DialerFeedback(Protocol):
     def unanswered(self, req: DialRequest, outcome: AttemptOutcome, ring_s: float, at: datetime) -> None: ...
     def machine(self, req: DialRequest, amd: str, message_left: bool, ring_s: float, at: datetime) -> None: ...
     def person(self, req: DialRequest, amd: str | None, ring_s: float, interaction_id: int, at: datetime) -> None: ...
-    def connected(self, req: DialRequest, agent_id: int, wait_s: float, at: datetime) -> None: ...
+    def connected(self, req: DialRequest, agent_id: int, wait_s: float, recording: str | None, at: datetime) -> None: ...
     def abandoned(self, req: DialRequest, wait_s: float, at: datetime) -> None: ...
     def finished(self, req: DialRequest, talk_s: float, at: datetime) -> None: ...
 
@@ -243,11 +244,11 @@ class OutboundCalls(VoiceParts):
         if self.dialer:
             self.dialer.abandoned(d.req, wait_s, self._now())
 
-    def outbound_connected(self, call: VoiceCall, agent_id: int) -> None:
+    def outbound_connected(self, call: VoiceCall, agent_id: int, recording: str | None) -> None:
         d: Dialing | None = call.dialing
         if d is not None and self.dialer:
-            wait_s = (self._now() - (d.answered_at or d.placed_at)).total_seconds()
-            self.dialer.connected(d.req, agent_id, wait_s, self._now())
+            wait_s = ((call.connected_at or self._now()) - (d.answered_at or d.placed_at)).total_seconds()
+            self.dialer.connected(d.req, agent_id, wait_s, recording, self._now())
 
     def outbound_ended(self, call: VoiceCall) -> None:
         """The routed call ended: talk time to the pacer, or an abandon if the person left before an agent."""
