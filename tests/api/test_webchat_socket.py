@@ -94,7 +94,7 @@ async def test_an_agent_reply_arrives_once_then_is_delivered_and_read(wc: Wc) ->
         assert _messages(await drain(ws)) == []  # nothing twice
     message = await wc.message(reply_id)
     assert message.status == "read" and message.provider_message_id.startswith("webchat:")
-    assert wc.sink.statuses == [(reply_id, "delivered"), (reply_id, "read")]
+    assert wc.sink.statuses == [(reply_id, "sent"), (reply_id, "delivered"), (reply_id, "read")]  # sent: the outbox
     async with wc.db.session() as session:
         (item,) = (await session.execute(select(OutboxItem))).scalars()
     assert item.state == "sent" and item.attempts == 1

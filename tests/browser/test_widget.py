@@ -1,10 +1,13 @@
 """The widget in a real browser, embedded on another origin's page: pre-chat form, a message out, an
 agent's reply in through the outbox, then a dropped connection while the agent writes again; after the
-reconnect every message shows exactly once, and no cookie was set anywhere."""
+reconnect every message shows exactly once, and no cookie was set anywhere. Then files both ways: the visitor
+attaches a picture (the agent's side stores it), the agent sends a PDF the visitor downloads."""
 
 from __future__ import annotations
 
+import struct
 import time
+import zlib
 from typing import Any
 
 import pytest
@@ -13,7 +16,8 @@ from widget_harness import Center, admin_client, page_server
 
 from teleplex.messaging.models import Message
 from teleplex.messaging.outbox import enqueue_outgoing
-from teleplex.messaging.providers.base import OutgoingContent
+from teleplex.messaging.providers.base import MessageKind, OutgoingContent
+from teleplex.messaging.webchat import attachments
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +34,35 @@ def _reply(center: Center, peer: str, channel_id: int, text: str) -> int:
     async def enqueue() -> int:
         async with center.db.session() as session:
             message = await enqueue_outgoing(session, center.runtime.clock, channel_id, peer, OutgoingContent(text=text))
+            message_id = message.id
+        center.runtime.outbox.wakeup.set()
+        return message_id
+
+    return center.call(enqueue())
+
+
+def _png() -> bytes:
+    """A real 1x1 picture, so the browser can prove it decoded what it downloaded."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + \
+        chunk(b"IEND", b"")
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _reply_with_file(center: Center, peer: str, channel_id: int, filename: str, content: bytes) -> int:
+    """The agent's file: uploaded to the center, then sent through the outbox like any reply."""
+
+    async def enqueue() -> int:
+        stored = attachments.store(center.runtime.processor.media_dir, channel_id, "application/pdf", content)
+        async with center.db.session() as session:
+            message = await enqueue_outgoing(session, center.runtime.clock, channel_id, peer, OutgoingContent(
+                kind=MessageKind.DOCUMENT, media_url=attachments.REFERENCE + stored, filename=filename))
             message_id = message.id
         center.runtime.outbox.wakeup.set()
         return message_id
@@ -118,6 +151,30 @@ def test_visitor_chats_and_resumes_after_a_dropped_connection(center: Center, ch
             ("in", "Thanks!")]
         assert [i.text for i in center.sink.inbound] == ["Where is my order?", "Thanks!"]
         assert context.cookies() == [] and page.evaluate("document.cookie") == ""
+
+        # files both ways: the attach button's file input, then the agent's PDF as a download link
+        picture = _png()
+        page.locator("input[name=file]").set_input_files(
+            files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": picture}])
+        image = page.locator(".tpx-in .tpx-media[data-media-kind=image] img")
+        expect(image).to_have_count(1)
+        page.wait_for_function("() => { const host = document.querySelector('[data-teleplex-chat]');"
+                               " const img = host.shadowRoot.querySelector('.tpx-in .tpx-media img');"
+                               " return img && img.complete && img.naturalWidth === 1; }")
+        expect(page.locator(".tpx-pending")).to_have_count(0)
+        uploaded = _messages(center)[-1]
+        assert (uploaded.direction, uploaded.kind, uploaded.media_mime) == ("in", "image", "image/png")
+        assert (center.runtime.processor.media_dir / uploaded.media_path).read_bytes() == picture
+        assert center.sink.inbound[-1].media.filename == "receipt.png"
+
+        _reply_with_file(center, peer, channel["id"], "invoice.pdf", PDF)
+        link = page.locator(".tpx-out .tpx-media[data-media-kind=document] a")
+        expect(link).to_have_text("invoice.pdf")
+        with page.expect_download() as download:
+            link.click()
+        assert download.value.suggested_filename == "invoice.pdf"
+        assert open(download.value.path(), "rb").read() == PDF
+        expect(page.locator(".tpx-msg")).to_have_count(6)  # each file shown once
         assert errors == []
         context.close()
     finally:

@@ -34,12 +34,17 @@ class FakeGraphApi(FakeProvider):
         self.token = token
         self.ids = itertools.count(1)
         self.media: dict[str, tuple[bytes, str]] = {}
+        self.read: list[dict[str, Any]] = []  # mark-as-read requests the provider accepted
         self.base_url = ""
         self.app = Starlette(routes=[
             Route("/{phone_number_id}/messages", self.messages, methods=["POST"]),
             Route("/download/{media_id}", self.download, methods=["GET"]),
             Route("/{media_id}", self.media_url, methods=["GET"]),
         ])
+
+    def reset(self) -> None:
+        super().reset()
+        self.read.clear()
 
     def _authorized(self, request: Request) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
@@ -52,6 +57,11 @@ class FakeGraphApi(FakeProvider):
         failure = await self.next_failure()
         if failure is not None:
             return failure
+        if body.get("status") == "read":  # mark an inbound message as read: no new message
+            if body.get("messaging_product") != "whatsapp" or not str(body.get("message_id", "")).startswith("wamid."):
+                return JSONResponse(graph_error(131009, "Parameter value is not valid").body, 400)
+            self.read.append({"phone_number_id": request.path_params["phone_number_id"], **body})
+            return JSONResponse({"success": True})
         if body.get("messaging_product") != "whatsapp" or not body.get("to") or body.get("type") not in (
                 "text", "template", "image", "audio", "video", "document"):
             return JSONResponse(graph_error(100, "Invalid parameter").body, 400)

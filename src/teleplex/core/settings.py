@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     provider_timeout_seconds: float = Field(10.0, gt=0, le=120)
     messaging_workers: bool = True  # outbox sender, Telegram long polling, recovery of unprocessed webhooks
     conversation_reopen_minutes: int = Field(60, ge=0, le=10080)  # a customer writing again within: reopened
+    # web chat attachments (messaging/webchat/attachments.py): the largest file either side may attach, and the
+    # types accepted (checked against the file's first bytes where the type has a signature)
+    webchat_attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    webchat_attachment_types: list[str] = Field(default_factory=lambda: [
+        "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"])
+    # the campaign dialer (campaigns/live.py): how often it paces, and AMD's measured false-positive rate
+    dialer_tick_seconds: float = Field(1.0, gt=0, le=10)
+    dialer_amd_false_positive_rate: float = Field(0.01, ge=0, lt=0.5)
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,7 @@ replies through the outbox; resolving it ends the item and starts the agent's wr
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,15 +15,17 @@ from sqlalchemy import select
 from teleplex.core.errors import Conflict
 from teleplex.core.logging import get_logger
 from teleplex.engine.engine import Engine
+from teleplex.engine.first_response import FirstResponseWatch
 from teleplex.interactions import conversations
 from teleplex.interactions import service as interactions
-from teleplex.interactions.models import Interaction
+from teleplex.interactions.models import Interaction, InteractionEvent
 from teleplex.interactions.states import InteractionState
 from teleplex.routing import ItemNotFound, Offer, Overflow, RoutingError, WorkItem
 
 log = get_logger("teleplex.chat")
 
 TEXT_CHANNELS = ("webchat", "whatsapp", "telegram", "sms")
+OVERDUE = "first_response_overdue"  # the timeline event, and (prefixed) the stream's
 
 
 class ChatChannel:
@@ -30,18 +33,24 @@ class ChatChannel:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.first_response = FirstResponseWatch()
         for kind in TEXT_CHANNELS:
             engine.handlers[kind] = self
+        engine.timers.append(self)
 
     def _now(self) -> Any:
         return self.engine.clock.now()
 
     # --- arrival and restart ---------------------------------------------------------------------------------
 
-    async def arrived(self, interaction_id: int, queue_id: int, channel: str, arrived_at: Any) -> None:
-        """A conversation was opened or reopened (its record is committed): route it."""
+    async def arrived(self, interaction_id: int, queue_id: int, channel: str, arrived_at: Any,
+                      awaiting_first_response: bool = True) -> None:  # fmt: skip
+        """A conversation was opened or reopened (its record is committed): route it, and watch its first
+        response against the queue's service level while no agent has answered it yet."""
         async with self.engine.serial():
             await self._enqueue(interaction_id, queue_id, channel, arrived_at)
+            if awaiting_first_response:
+                await self._watch(interaction_id, queue_id, arrived_at)
 
     async def _enqueue(self, interaction_id: int, queue_id: int, channel: str, arrived_at: Any) -> None:
         queue = await self.engine.refresh_queue(queue_id)
@@ -81,6 +90,7 @@ class ChatChannel:
                 elif row.state == InteractionState.OFFERED:
                     self._record(row.id, lambda s, i, at: interactions.offer_failed(s, i, at, None, "restart"))
                 await self._enqueue(row.id, row.queue_id, row.channel, row.arrived_at)
+        await self._restore_watch([r for r in rows if r.queue_id is not None and r.first_response_at is None])
 
     # --- the router's decisions ------------------------------------------------------------------------------
 
@@ -114,6 +124,7 @@ class ChatChannel:
             i.queue_id = queue_id
 
         self._record(interaction_id, move)
+        self.first_response.move(interaction_id, queue_id)
         keep_arrival = target.get("kind") == "queue"
         async with self.engine.db.session() as session:
             row = await session.get(Interaction, interaction_id)
@@ -146,8 +157,9 @@ class ChatChannel:
             except RoutingError:
                 await self._withdraw(interaction_id)
             self._record(interaction_id, lambda s, i, at: conversations.resolved(s, i, at, agent_id, disposition_id))
-            self.publish("interaction.resolved", interaction_id, queue_id, agent_id,
-                         self.engine.item_channel.pop(str(interaction_id), "chat"))  # fmt: skip
+            channel = self.engine.item_channel.pop(str(interaction_id), "chat")
+            self.publish("interaction.resolved", interaction_id, queue_id, agent_id, channel)
+            self._stop_watch(interaction_id, agent_id, channel, "resolved")
         await self.engine.settle()
 
     async def _withdraw(self, interaction_id: int) -> None:
@@ -175,6 +187,8 @@ class ChatChannel:
                 await self.engine.decide(fact)
             except RoutingError as exc:
                 raise Conflict(f"conversation {interaction_id} cannot be transferred: {exc}") from None
+            if queue_id is not None:
+                self.first_response.move(interaction_id, queue_id)
             self.publish("interaction.transferred", interaction_id, queue_id, by_agent,
                          self.engine.item_channel.get(item, "chat"), to=to)  # fmt: skip
         await self.engine.settle()
@@ -194,6 +208,59 @@ class ChatChannel:
             await self.engine.decide(lambda i=item: self.engine.router.transfer_to_queue(i.item_id, i.queue_id))
             self.publish("interaction.transferred", int(item.item_id), int(item.queue_id), agent_id,
                          self.engine.item_channel.get(item.item_id, "chat"), to=to)  # fmt: skip
+
+    # --- the first-response service level ------------------------------------------------------------------
+
+    async def _watch(self, interaction_id: int, queue_id: int, arrived_at: datetime) -> None:
+        queue = await self.engine.refresh_queue(queue_id)
+        if queue is not None:
+            self.first_response.arm(interaction_id, queue_id,
+                                    arrived_at + timedelta(seconds=queue.service_level_seconds))  # fmt: skip
+
+    async def _restore_watch(self, rows: list[Interaction]) -> None:
+        """After a restart: conversations still unanswered are watched again; those already reported overdue
+        (their timeline says so) count as overdue without a second alarm."""
+        if not rows:
+            return
+        async with self.engine.db.session() as session:
+            stmt = select(InteractionEvent.interaction_id).where(
+                InteractionEvent.interaction_id.in_([r.id for r in rows]), InteractionEvent.kind == OVERDUE)
+            reported = set((await session.execute(stmt)).scalars())
+        async with self.engine.serial():
+            for row in rows:
+                assert row.queue_id is not None
+                if row.id in reported:
+                    self.first_response.mark_overdue(row.id, row.queue_id)
+                else:
+                    await self._watch(row.id, row.queue_id, row.arrived_at)
+
+    def next_deadline(self) -> datetime | None:
+        return self.first_response.next_deadline()
+
+    async def fire(self, now: datetime) -> None:
+        """Conversations whose first response is overdue: on the timeline and the stream, once each, in the
+        queue's scope (its supervisors) and the assigned agent's."""
+        for overdue in self.first_response.due(now):
+            item = self.engine.router.find_item(str(overdue.interaction_id), now)
+            agent_id = int(item.agent_id) if item is not None and item.agent_id is not None else None
+            queue = await self.engine.refresh_queue(overdue.queue_id)
+            target_s = queue.service_level_seconds if queue is not None else None
+            data = {"target_s": target_s, "overdue_s": round((now - overdue.deadline).total_seconds(), 3)}
+            self._record(overdue.interaction_id,
+                         lambda s, i, at, a=agent_id, d=data: interactions.event(s, i, at, OVERDUE, a, **d))
+            self.publish("conversation." + OVERDUE, overdue.interaction_id, overdue.queue_id, agent_id,
+                         self.engine.item_channel.get(str(overdue.interaction_id), "chat"), **data)  # fmt: skip
+
+    def first_responded(self, interaction_id: int, agent_id: int | None) -> None:
+        """An agent answered: the clock stops (and an overdue conversation stops counting)."""
+        self._stop_watch(interaction_id, agent_id, self.engine.item_channel.get(str(interaction_id), "chat"),
+                         "replied")  # fmt: skip
+
+    def _stop_watch(self, interaction_id: int, agent_id: int | None, channel: str, reason: str) -> None:
+        queue_id = self.first_response.clear(interaction_id)
+        if queue_id is not None:
+            self.publish("conversation.first_response_overdue_cleared", interaction_id, queue_id, agent_id, channel,
+                         reason=reason)  # fmt: skip
 
     # --- helpers ---------------------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from teleplex.core.logging import get_logger
 from teleplex.core.settings import Settings
 from teleplex.engine.chat import ChatChannel, queue_for_channel
 from teleplex.interactions import conversations
+from teleplex.interactions.models import Interaction
 from teleplex.messaging.keywords import Keyword
 from teleplex.messaging.models import Channel, Message
 from teleplex.messaging.providers.base import IdentityKind, InboundMessage, StatusUpdate
@@ -30,6 +31,7 @@ log = get_logger("teleplex.conversations")
 
 # messaging's channel kinds -> the interaction and router channel names
 CHANNEL_NAMES = {"whatsapp": "whatsapp", "telegram": "telegram", "sms_twilio": "sms", "webchat": "webchat"}
+STATUS_EVENT = "conversation.message_status"  # one event type for every channel's delivery and read receipts
 
 
 class ConversationSink:
@@ -58,7 +60,8 @@ class ConversationSink:
         message.interaction_id = conversation.id
         data = {"interaction_id": conversation.id, "message_id": message.id, "channel": name, "kind": message.kind,
                 "text": message.text, "queue_id": conversation.queue_id, "agent_id": conversation.agent_id}  # fmt: skip
-        routed = (conversation.id, conversation.queue_id or queue_id, name, conversation.arrived_at)
+        routed = (conversation.id, conversation.queue_id or queue_id, name, conversation.arrived_at,
+                  conversation.first_response_at is None)
         published = (conversation.queue_id, conversation.agent_id, data)
 
         def after_commit(_: Any) -> None:
@@ -70,14 +73,22 @@ class ConversationSink:
 
     async def status_changed(self, session: AsyncSession, channel: Channel, message: Message,
                              update: StatusUpdate) -> None:  # fmt: skip
+        """An outgoing message moved forward (sent, delivered, read, failed), on any channel: the agent holding
+        the conversation and its queue's supervisors see it on the stream as `conversation.message_status`."""
         if message.interaction_id is None:
             return
         engine = self.chat.engine
+        conversation = await session.get(Interaction, message.interaction_id)
+        queue_id = conversation.queue_id if conversation is not None else None
+        agent_id = conversation.agent_id if conversation is not None else None
         data = {"interaction_id": message.interaction_id, "message_id": message.id, "status": message.status,
+                "channel": CHANNEL_NAMES.get(channel.kind, channel.kind),
+                "at": message.status_at.isoformat() if message.status_at else None,
                 "error_code": message.error_code, "error_message": message.error_message}  # fmt: skip
         at = engine.clock.now()
         event.listen(session.sync_session, "after_commit",
-                     lambda _: engine.publish("conversation.message_status", at, data), once=True)  # fmt: skip
+                     lambda _: engine.publish(STATUS_EVENT, at, data, queue_id=queue_id, agent_id=agent_id),
+                     once=True)  # fmt: skip
 
     async def _contact(self, session: AsyncSession, now: Any, inbound: InboundMessage) -> Contact | None:
         """The customer's profile (contacts/graph.py decides): every identity the provider revealed is resolved,

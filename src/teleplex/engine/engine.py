@@ -57,6 +57,14 @@ class ChannelHandler(Protocol):
     async def overflow(self, decision: Overflow) -> None: ...
 
 
+class Timer(Protocol):
+    """A channel's own timers, fired by the engine's timer loop beside the router's (e.g. chat's first-response
+    service level): when the next one is due, and what to do when it comes (called inside `serial()`)."""
+
+    def next_deadline(self) -> datetime | None: ...
+    async def fire(self, now: datetime) -> None: ...
+
+
 class Engine:
     def __init__(self, db: Database, clock: Clock, bus: EventBus) -> None:
         self.db = db
@@ -66,6 +74,7 @@ class Engine:
         self.journal = Journal(db)  # records are written behind the routing, in order
         self.interaction_ids = IdBlock(db, "interactions")  # ids for records the journal has yet to write
         self.handlers: dict[str, ChannelHandler] = {}
+        self.timers: list[Timer] = []  # channels' timers beside the router's
         self.item_channel: dict[str, str] = {}  # router item id -> channel kind
         self.devices: dict[str, str | None] = {}  # logged-in agent id -> the device to ring
         self.answer_modes: dict[str, str] = {}  # logged-in agent id -> "device" | "console"
@@ -223,7 +232,8 @@ class Engine:
     async def _timers(self) -> None:
         """Call the router's tick when its next deadline comes, or sooner when a fact may have moved it."""
         while True:
-            deadline = self.router.next_deadline()
+            deadline = min((d for d in (self.router.next_deadline(), *(t.next_deadline() for t in self.timers))
+                            if d is not None), default=None)
             timeout = None if deadline is None else max(0.0, (deadline - self.clock.now()).total_seconds())
             self._wake.clear()
             try:
@@ -234,7 +244,17 @@ class Engine:
             except TimeoutError:
                 pass
             async with self._lock:
-                await self.decide(lambda: self.router.tick(self.clock.now()))
+                await self.tick()
+
+    async def tick(self) -> None:
+        """Fire every timer due now, the router's and the channels'; call inside `serial()`."""
+        now = self.clock.now()
+        await self.decide(lambda: self.router.tick(now))
+        for timer in self.timers:
+            try:
+                await timer.fire(now)
+            except Exception:  # one channel's timer must not stop the loop; the log says which
+                log.exception("a channel timer failed", timer=type(timer).__name__)
 
     # --- agents --------------------------------------------------------------------------------------------
 

@@ -107,12 +107,15 @@ async def live(engine: Engine, session: AsyncSession, principal: Principal) -> d
     stats = {int(q.queue_id): q for q in snap.queues}
     queue_ids = list(queue_ids)
     today = await _today(session, queue_ids, snap.at)
+    chat = engine.handlers.get("webchat")
+    overdue: dict[int, int] = chat.first_response.overdue_by_queue() if chat is not None else {}  # type: ignore[attr-defined]
     queues = []
     for queue_id in queue_ids:  # every visible queue, idle ones too (the router only knows queues in use)
         q = stats.get(queue_id)
         queues.append({"queue_id": queue_id, "waiting": q.waiting if q else 0, "offered": q.offered if q else 0,
                        "connected": q.connected if q else 0,
-                       "longest_wait_s": round(q.longest_wait_s, 3) if q else 0.0, **today[queue_id]})  # fmt: skip
+                       "longest_wait_s": round(q.longest_wait_s, 3) if q else 0.0,
+                       "first_response_overdue": overdue.get(queue_id, 0), **today[queue_id]})  # fmt: skip
     voice = engine.handlers.get("voice")
     return {
         "at": snap.at,

@@ -41,6 +41,7 @@ class QueueLive(ApiOutput):
     offered: int
     connected: int
     longest_wait_s: float
+    first_response_overdue: int  # conversations waiting past the queue's service level for an agent's first answer
     answered_today: int  # since midnight UTC
     abandoned_today: int
     service_level_today: float | None  # share answered within the queue's service level; None before any call

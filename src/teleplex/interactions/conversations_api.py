@@ -3,13 +3,15 @@ canned responses they reply with."""
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi.responses import FileResponse
 from fastapi import Path as PathParam
-from pydantic import StringConstraints, model_validator
+from pydantic import Field, StringConstraints, computed_field, model_validator
 from sqlalchemy import select
 
 from teleplex.audit import service as audit
@@ -28,8 +30,11 @@ from teleplex.interactions.api import scope
 from teleplex.interactions.models import CannedResponse, Interaction
 from teleplex.messaging.models import Message
 from teleplex.messaging.outbox import enqueue_outgoing
+from teleplex.messaging.receipts import agent_read
+from teleplex.messaging.runtime import runtime_for
 from teleplex.messaging.webchat.service import agent_typing
-from teleplex.messaging.providers.base import OutgoingContent
+from teleplex.messaging.providers.base import MessageKind, OutgoingContent
+from teleplex.messaging.webchat import attachments
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
@@ -38,15 +43,22 @@ Shortcut = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
 
 
 class ReplyBody(ApiInput):
-    """Text, or a canned response (its placeholders filled in for this conversation)."""
+    """Text, a canned response (its placeholders filled in for this conversation), or an attachment with an
+    optional caption in `text`: `media_url` is a public URL (WhatsApp, Telegram, SMS fetch it from there) or,
+    for web chat, the `media_url` that `POST .../attachments` answered."""
 
     text: ReplyText | None = None
     canned_response_id: Id | None = None
+    media_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    media_kind: Literal["image", "audio", "video", "document"] | None = None  # default: from the file's type
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> ReplyBody:
-        if (self.text is None) == (self.canned_response_id is None):
-            raise ValueError("give either text or canned_response_id")
+        if (self.text is None and self.media_url is None) == (self.canned_response_id is None):
+            raise ValueError("give either text (and/or media_url) or canned_response_id")
+        if self.media_url is None and (self.media_kind is not None or self.filename is not None):
+            raise ValueError("media_kind and filename go with media_url")
         return self
 
 
@@ -85,6 +97,32 @@ class MessageOut(ApiOutput):
     error_code: str | None
     error_message: str | None
     created_at: datetime
+    media_path: str | None = Field(None, exclude=True)
+    data: dict[str, Any] | None = Field(None, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def media_url(self) -> str | None:
+        """Where the agent downloads the message's stored file (customer's media, web chat attachments)."""
+        if not self.media_path or self.interaction_id is None:
+            return None
+        return f"/api/v1/conversations/{self.interaction_id}/messages/{self.id}/media"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def filename(self) -> str | None:
+        data = self.data or {}
+        return data.get("filename") or (data.get("content") or {}).get("filename")
+
+
+class AttachmentOut(ApiOutput):
+    """An uploaded file, ready to be sent: give these fields to `reply`."""
+
+    media_url: str
+    media_kind: str
+    filename: str
+    mime: str
+    size: int
 
 
 class CannedFields(ApiInput):
@@ -146,31 +184,126 @@ async def list_messages(interaction_id: IdPath, params: Annotated[ListParams, De
     return {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
 
 
+def _seen(request: Request, background: BackgroundTasks, interaction_id: int) -> None:
+    """The agent has the customer's messages in front of them: tell the customer (WhatsApp's blue ticks),
+    after this request has committed."""
+    runtime = runtime_for(request.app)
+    background.add_task(agent_read, runtime.db, runtime.clock, runtime.providers, interaction_id)
+
+
 @router.post("/conversations/{interaction_id}/accept", status_code=204, summary="Accept an offered conversation")
-async def accept(interaction_id: IdPath, request: Request, session: SessionDep, principal: PrincipalDep) -> None:
+async def accept(interaction_id: IdPath, request: Request, background: BackgroundTasks, session: SessionDep,
+                 principal: PrincipalDep) -> None:  # fmt: skip
     if principal.agent_id is None:
         raise PermissionDenied("only an agent can accept a conversation")
     await get_or_404(session, Interaction, interaction_id, "conversation")
     await chat_of(request).accept(interaction_id, principal.agent_id)
+    _seen(request, background, interaction_id)
+
+
+@router.post("/conversations/{interaction_id}/read", status_code=204,
+             summary="The agent has read the customer's messages: marked read, and WhatsApp shows it to them")  # fmt: skip
+async def read(interaction_id: IdPath, request: Request, background: BackgroundTasks, session: SessionDep,
+               principal: PrincipalDep) -> None:  # fmt: skip
+    await _workable(session, principal, interaction_id)
+    _seen(request, background, interaction_id)
 
 
 @router.post("/conversations/{interaction_id}/reply", response_model=MessageOut, status_code=201,
              summary="Send the customer a message (through the channel's outbox)")  # fmt: skip
-async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, session: SessionDep, clock: ClockDep,
-                principal: PrincipalDep) -> Message:  # fmt: skip
+async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, background: BackgroundTasks,
+                session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> Message:  # fmt: skip
     await chat_of(request).engine.settle()
     conversation = await _workable(session, principal, interaction_id)
     if conversation.state not in ("connected", "queued", "offered"):
         raise Conflict(f"conversation {interaction_id} is {conversation.state}: it cannot be replied to")
-    text = body.text if body.text is not None else await _render_canned(session, body.canned_response_id, conversation,
-                                                                       principal)  # fmt: skip
     assert conversation.channel_ref is not None and conversation.peer is not None
-    message = await enqueue_outgoing(session, clock, conversation.channel_ref, conversation.peer,
-                                     OutgoingContent(text=text), interaction_id=interaction_id)  # fmt: skip
+    if body.canned_response_id is not None:
+        content = OutgoingContent(text=await _render_canned(session, body.canned_response_id, conversation, principal))
+    elif body.media_url is not None:
+        content = _attachment(request, conversation, body)
+    else:
+        content = OutgoingContent(text=body.text)
+    message = await enqueue_outgoing(session, clock, conversation.channel_ref, conversation.peer, content,
+                                     interaction_id=interaction_id)  # fmt: skip
+    stored = attachments.stored_path(content.media_url, conversation.channel_ref)
+    if stored is not None:  # our own file: the agent and the visitor download it from the center
+        message.media_path, message.media_mime = stored, attachments.mime_of(stored)
+        message.data = {**(message.data or {}), "filename": content.filename}
     now = clock.now()
     await conversations.replied(session, conversation, now, principal.agent_id)
     await interactions.event(session, conversation, now, "replied", principal.agent_id, message_id=message.id)
+    chat_of(request).first_responded(interaction_id, principal.agent_id)
+    _seen(request, background, interaction_id)
     return message
+
+
+def _attachment(request: Request, conversation: Interaction, body: ReplyBody) -> OutgoingContent:
+    """The outgoing content of a reply with a file: an uploaded one (web chat), or a public URL (the others)."""
+    assert body.media_url is not None and conversation.channel_ref is not None
+    if conversation.channel == "webchat":
+        stored = attachments.stored_path(body.media_url, conversation.channel_ref)
+        media_dir = runtime_for(request.app).processor.media_dir
+        if stored is None or not (media_dir / stored).is_file():
+            raise InvalidInput("media_url: not a file uploaded to this conversation's channel "
+                               "(POST /conversations/{id}/attachments first)", {"field": "media_url"})  # fmt: skip
+        mime = attachments.mime_of(stored)
+    elif body.media_url.startswith(("https://", "http://")):
+        mime = mimetypes.guess_type(body.media_url.split("?")[0])[0] or "application/octet-stream"
+    else:
+        raise InvalidInput("media_url: the provider fetches the file from a public http(s) URL", {"field": "media_url"})
+    kind = MessageKind(body.media_kind) if body.media_kind else attachments.kind_for(mime)
+    filename = body.filename or (attachments.safe_filename(None, mime) if kind is MessageKind.DOCUMENT else None)
+    return OutgoingContent(kind=kind, text=body.text, media_url=body.media_url, filename=filename)
+
+
+@router.post("/conversations/{interaction_id}/attachments", response_model=AttachmentOut, status_code=201,
+             summary="Upload a file to send in a web-chat reply: the body is the file, with its Content-Type",
+             openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {
+                 "schema": {"type": "string", "format": "binary"}}}}})  # fmt: skip
+async def upload(interaction_id: IdPath, request: Request, session: SessionDep,
+                 principal: PrincipalDep) -> dict[str, Any]:  # fmt: skip
+    mime = attachments.media_type(request.headers.get("content-type"))
+    if mime == "application/json":  # the usual mistake: the body is the file itself, under its own type
+        raise InvalidInput("the body is the file itself, sent with the file's Content-Type, not JSON",
+                           {"field": "body"})  # fmt: skip
+    conversation = await _workable(session, principal, interaction_id)
+    if conversation.channel != "webchat" or conversation.channel_ref is None:
+        raise Conflict("only web chat takes uploaded files; other channels send a public media_url in the reply",
+                       {"channel": conversation.channel})  # fmt: skip
+    runtime = runtime_for(request.app)
+    limit, allowed = runtime.settings.webchat_attachment_max_bytes, runtime.settings.webchat_attachment_types
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise attachments.AttachmentTooLarge(f"the file exceeds {limit} bytes", {"max_bytes": limit})
+    content = await request.body()
+    attachments.check(mime, content, allowed, limit)
+    filename = attachments.safe_filename(request.query_params.get("filename"), mime)
+    stored = attachments.store(runtime.processor.media_dir, conversation.channel_ref, mime, content)
+    return {"media_url": attachments.REFERENCE + stored, "media_kind": attachments.kind_for(mime).value,
+            "filename": filename, "mime": mime, "size": len(content)}  # fmt: skip
+
+
+@router.get("/conversations/{interaction_id}/messages/{message_id}/media", summary="A message's stored file",
+            response_class=FileResponse)
+async def media(interaction_id: IdPath, message_id: IdPath, request: Request, session: SessionDep,
+                principal: PrincipalDep) -> FileResponse:  # fmt: skip
+    principal.require_any("interactions.read", "interactions.read.own")
+    found = await session.execute(scope(principal, select(Interaction.id).where(Interaction.id == interaction_id)))
+    if found.first() is None:
+        await get_or_404(session, Interaction, interaction_id, "conversation")
+        raise PermissionDenied(f"conversation {interaction_id} is outside your scope")
+    message = await session.get(Message, message_id)
+    media_dir = runtime_for(request.app).processor.media_dir.resolve()
+    path = (media_dir / message.media_path).resolve() if message is not None and message.media_path else None
+    if message is None or message.interaction_id != interaction_id or path is None \
+            or not path.is_relative_to(media_dir) or not path.is_file():
+        raise NotFound(f"message {message_id} of conversation {interaction_id} has no stored file")
+    mime = message.media_mime or "application/octet-stream"
+    name = MessageOut.model_validate(message).filename or attachments.safe_filename(None, mime)
+    return FileResponse(path, media_type=mime, headers={
+        "Content-Disposition": f'attachment; filename="{attachments.safe_filename(name, mime)}"',
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 
 
 @router.post("/conversations/{interaction_id}/notes", status_code=201,

@@ -74,7 +74,8 @@ SENDABLE: dict[ChannelKind, frozenset[MessageKind]] = {
                                      MessageKind.DOCUMENT}),
     ChannelKind.SMS_TWILIO: frozenset({MessageKind.TEXT, MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.AUDIO,
                                        MessageKind.DOCUMENT}),
-    ChannelKind.WEBCHAT: frozenset({MessageKind.TEXT}),
+    ChannelKind.WEBCHAT: frozenset({MessageKind.TEXT, MessageKind.IMAGE, MessageKind.AUDIO, MessageKind.VIDEO,
+                                    MessageKind.DOCUMENT}),  # files uploaded to the center (webchat/attachments.py)
 }
 
 __all__ = ["Providers", "SENDABLE", "SendClient"]

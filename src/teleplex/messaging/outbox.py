@@ -38,6 +38,7 @@ from teleplex.messaging.providers.base import (
     RateLimited,
     RetryableSendError,
     SendError,
+    StatusUpdate,
 )
 from teleplex.messaging.retry import RetryPolicy, TokenBucket
 from teleplex.messaging.schemas import ChannelKind
@@ -70,6 +71,21 @@ CLAIMABLE = (OutboxState.PENDING.value, OutboxState.FAILED.value)
 
 PEER_KIND = {ChannelKind.WHATSAPP: IdentityKind.WHATSAPP, ChannelKind.TELEGRAM: IdentityKind.TELEGRAM,
              ChannelKind.SMS_TWILIO: IdentityKind.PHONE, ChannelKind.WEBCHAT: IdentityKind.VISITOR}
+
+
+async def reply_peer_kind(session: AsyncSession, channel_id: int, kind: ChannelKind, to_identity: str) -> IdentityKind:
+    """A reply is stored under the same identity kind as the customer's messages to it, so a profile's
+    timeline and search see one peer: a verified web-chat visitor writes as `visitor_verified`."""
+    if kind is ChannelKind.WHATSAPP:
+        return IdentityKind.WHATSAPP_USER if "." in to_identity else IdentityKind.WHATSAPP
+    if kind is ChannelKind.WEBCHAT:
+        stmt = (select(Message.peer_kind).where(Message.channel_id == channel_id, Message.direction == "in",
+                                                Message.peer == to_identity)
+                .order_by(Message.id.desc()).limit(1))
+        found = (await session.execute(stmt)).scalar()
+        if found is not None:
+            return IdentityKind(found)
+    return PEER_KIND[kind]
 
 
 async def last_inbound_at(session: AsyncSession, channel_id: int, peer: str) -> Any:
@@ -128,7 +144,7 @@ async def enqueue_outgoing(
             )
     if kind is ChannelKind.SMS_TWILIO and await opted_out(session, channel.id, to_identity):
         raise OptedOut(f"{to_identity} replied STOP on this channel; they must send START first")
-    peer_kind = IdentityKind.WHATSAPP_USER if kind is ChannelKind.WHATSAPP and "." in to_identity else PEER_KIND[kind]
+    peer_kind = await reply_peer_kind(session, channel.id, kind, to_identity)
     message = Message(
         channel_id=channel.id, interaction_id=interaction_id, direction="out", peer_kind=peer_kind.value,
         peer=to_identity, kind=content.kind.value, text=content.text, media_ref=content.media_url,
@@ -148,8 +164,10 @@ class OutboxWorker:
     def __init__(
         self, db: Database, clock: Clock, providers: Providers, policy: RetryPolicy | None = None,
         rand: Callable[[], float] = random.random, lease_seconds: float = LEASE_SECONDS,
+        sink: Callable[[], Any] | None = None,
     ) -> None:  # fmt: skip
         self.db = db
+        self.sink = sink  # the MessageSink getter: told when a message becomes sent or failed here
         self.clock = clock
         self.providers = providers
         self.policy = policy or RetryPolicy()
@@ -236,6 +254,7 @@ class OutboxWorker:
             merged = delivery.merge(message.status, delivery.DeliveryStatus.SENT)
             if merged.value != message.status:
                 message.status, message.status_at = merged.value, now
+                await self._report(session, channel, message)
 
     async def _failed(self, item_id: int, channel: Channel, attempts: int, exc: SendError) -> None:
         now = self.clock.now()
@@ -259,6 +278,7 @@ class OutboxWorker:
                 message.error_code = exc.code
                 message.error_message = exc.message[:2000] if isinstance(exc, PermanentSendError) \
                     else f"gave up after {attempts} attempts: {exc.message}"[:2000]
+                await self._report(session, channel, message)
         log.info("send attempt failed", outbox_id=item_id, error=error[:200], retryable=exc.retryable)
 
     async def recover_stale(self) -> int:
@@ -275,7 +295,24 @@ class OutboxWorker:
                 if message is not None:
                     message.status, message.status_at = delivery.DeliveryStatus.FAILED.value, now
                     message.error_code, message.error_message = "unknown_outcome", item.last_error
+                    channel = await session.get(Channel, item.channel_id)
+                    if channel is not None:
+                        await self._report(session, channel, message)
             return len(stale)
+
+    async def _report(self, session: AsyncSession, channel: Channel, message: Message) -> None:
+        """Hand a status this worker set (sent, failed) to the sink, in the transaction that stores it, as the
+        providers' delivery reports are: the agent sees every step of every channel the same way."""
+        if self.sink is None:
+            return
+        update = StatusUpdate(
+            provider_message_id=message.provider_message_id or f"outbox:{message.id}", status=message.status,
+            at=message.status_at, recipient=message.peer, error_code=message.error_code,
+            error_message=message.error_message)  # fmt: skip
+        try:
+            await self.sink().status_changed(session, channel, message, update)
+        except Exception:  # noqa: BLE001 - the provider has the message: its "sent" must commit whatever the sink does
+            log.exception("the sink failed on an outbox status", message_id=message.id)
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         while not stop.is_set():

@@ -39,7 +39,7 @@ class MessagingRuntime:
         self.box = CredentialBox.from_settings(settings)
         self.providers = Providers(settings, self.box, db, clock)
         self.processor = Processor(db, clock, self.providers, settings.var_dir / "media", self.sink)
-        self.outbox = OutboxWorker(db, clock, self.providers)
+        self.outbox = OutboxWorker(db, clock, self.providers, sink=self.sink)
         self.pollers: dict[int, asyncio.Task[None]] = {}
         self.polled: dict[int, Any] = {}  # channel id -> the updated_at its poller was started with
         self.webhooks: dict[int, tuple[str, str]] = {}  # Telegram webhooks registered by this process

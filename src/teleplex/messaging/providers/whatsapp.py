@@ -274,6 +274,18 @@ class WhatsAppClient:
         except (ValueError, KeyError, IndexError, TypeError):
             raise RetryableSendError("the provider accepted but answered without a message id", "bad_answer") from None
 
+    async def mark_read(self, wamid: str) -> None:
+        """Tell the customer the business has read their message (blue ticks): the Cloud API's documented
+        `{"messaging_product": "whatsapp", "status": "read", "message_id"}` on the same endpoint. It also
+        marks the earlier messages of the chat read, so the latest one is enough."""
+        body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+        try:
+            response = await self.http.post(f"/{self.phone_number_id}/messages", json=body, headers=self.headers)
+        except httpx.HTTPError as exc:
+            raise transport_error(exc) from None
+        if response.status_code >= 300:
+            raise classify(response)
+
     async def download_media(self, media_id: str, max_bytes: int) -> tuple[bytes, str | None]:
         """GET /{media-id} gives a short-lived URL, fetched with the same token."""
         try:

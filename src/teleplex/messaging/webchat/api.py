@@ -20,15 +20,16 @@ from pydantic import ValidationError
 from teleplex.auth.deps import require
 from teleplex.auth.principal import Principal
 from teleplex.core.deps import ClockDep, SessionDep
-from teleplex.core.errors import InvalidInput, TeleplexError
+from teleplex.core.errors import InvalidInput, NotFound, TeleplexError
 from teleplex.core.http import error_body
 from teleplex.core.logging import get_logger
 from teleplex.core.schemas import MAX_ID
 from teleplex.messaging.models import Channel
 from teleplex.messaging.runtime import MessagingRuntime, runtime_for
-from teleplex.messaging.webchat import frames, service
+from teleplex.messaging.webchat import attachments, frames, service
 from teleplex.messaging.webchat.errors import OriginNotAllowed, TokenInvalid, WidgetDisabled
 from teleplex.messaging.webchat.hub import hub_for
+from teleplex.messaging.webchat.models import WebchatVisitor
 from teleplex.messaging.webchat.schemas import SessionIn, SessionOut, WidgetConfig, WidgetOut
 
 log = get_logger("teleplex.webchat")
@@ -95,6 +96,10 @@ def _error(exc: TeleplexError, headers: dict[str, str]) -> JSONResponse:
 
 @public.options("/webchat/v1/widgets/{ref}/session")
 async def session_preflight(request: Request, ref: Annotated[str, PathParam(max_length=40)]) -> Response:
+    return await _preflight(request, ref, "POST", "content-type")
+
+
+async def _preflight(request: Request, ref: str, methods: str, headers: str) -> Response:
     origin = request.headers.get("origin")
     runtime = runtime_for(request.app)
     try:
@@ -104,7 +109,7 @@ async def session_preflight(request: Request, ref: Annotated[str, PathParam(max_
     except TeleplexError as exc:
         return _error(exc, {"Vary": "Origin"})
     return Response(status_code=204, headers={
-        **_cors(origin), "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "content-type",
+        **_cors(origin), "Access-Control-Allow-Methods": methods, "Access-Control-Allow-Headers": headers,
         "Access-Control-Max-Age": "600"})
 
 
@@ -143,6 +148,121 @@ async def _session_body(request: Request) -> SessionIn:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err.get("loc", ())) or "body"
         raise InvalidInput(f"{field}: {err.get('msg', 'invalid')}", {"field": field}) from None
+
+
+# --- attachments: uploads and downloads authorised by the session token ----------------------------------
+
+
+@public.options("/webchat/v1/widgets/{ref}/attachments")
+async def upload_preflight(request: Request, ref: Annotated[str, PathParam(max_length=40)]) -> Response:
+    return await _preflight(request, ref, "POST", "authorization, content-type")
+
+
+@public.options("/webchat/v1/widgets/{ref}/attachments/{message_id}")
+async def download_preflight(request: Request, ref: Annotated[str, PathParam(max_length=40)],
+                             message_id: IdPath) -> Response:  # fmt: skip
+    return await _preflight(request, ref, "GET", "authorization")
+
+
+async def _visitor_of(request: Request, runtime: MessagingRuntime, ref: str) -> tuple[Channel, WebchatVisitor]:
+    """The visitor whose session token (`Authorization: Bearer`) is for this widget and this origin."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenInvalid("no session token: send Authorization: Bearer <token>")
+    async with runtime.db.session() as session:
+        widget, channel, visitor = await service.authenticate(session, runtime.clock, runtime.box, token.strip(),
+                                                              request.headers.get("origin"))  # fmt: skip
+        if ref not in (widget.public_key, str(widget.channel_id)):
+            raise TokenInvalid("the session token is for another widget")
+    return channel, visitor
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it is known to exceed `limit` (the declared length, or what arrived)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise attachments.AttachmentTooLarge(f"the file exceeds {limit} bytes", {"max_bytes": limit})
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise attachments.AttachmentTooLarge(f"the file exceeds {limit} bytes", {"max_bytes": limit})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@public.post("/webchat/v1/widgets/{ref}/attachments")
+async def upload_attachment(request: Request, ref: Annotated[str, PathParam(max_length=40)]) -> JSONResponse:
+    """A visitor's file: the raw bytes as the body with their `Content-Type`, `?client_id=` (resends are
+    deduplicated as messages are) and `?filename=`. Answers the same ack a message frame gets."""
+    origin = request.headers.get("origin")
+    runtime = runtime_for(request.app)
+    settings = runtime.settings
+    media_dir = runtime.processor.media_dir
+    headers, stored = {"Vary": "Origin"}, None
+    try:
+        async with runtime.db.session() as session:
+            widget, _ = await service.resolve_widget(session, ref)
+        service.check_origin(widget, origin)
+        headers = _cors(origin)
+        channel, visitor = await _visitor_of(request, runtime, ref)
+        client_id = request.query_params.get("client_id", "")
+        if not frames.CLIENT_ID.match(client_id):
+            raise InvalidInput("client_id: 8 to 64 letters, digits, '-' or '_'", {"field": "client_id"})
+        mime = attachments.media_type(request.headers.get("content-type"))
+        content = await _read_capped(request, settings.webchat_attachment_max_bytes)
+        attachments.check(mime, content, settings.webchat_attachment_types, settings.webchat_attachment_max_bytes)
+        filename = attachments.safe_filename(request.query_params.get("filename"), mime)
+        stored = attachments.store(media_dir, channel.id, mime, content)
+        file = service.StoredFile(stored, mime, filename, len(content))
+        async with runtime.db.session() as session:
+            channel = await session.get(Channel, channel.id) or channel
+            message_id, seq, duplicate = await service.visitor_message(
+                session, runtime.clock, runtime.sink(), channel, visitor.id, client_id, None, file)
+    except TeleplexError as exc:
+        if stored is not None:
+            attachments.remove(media_dir, stored)
+        return _error(exc, headers)
+    except BaseException:
+        if stored is not None:
+            attachments.remove(media_dir, stored)
+        raise
+    if duplicate:
+        attachments.remove(media_dir, stored)
+    else:
+        hub_for(runtime.db).poke(visitor.id)  # after the commit: every socket of this visitor shows it
+    return JSONResponse({"type": "ack", "client_id": client_id, "message_id": message_id, "id": seq,
+                         "duplicate": duplicate}, 200 if duplicate else 201, headers=headers)  # fmt: skip
+
+
+@public.get("/webchat/v1/widgets/{ref}/attachments/{message_id}")
+async def download_attachment(request: Request, ref: Annotated[str, PathParam(max_length=40)],
+                              message_id: IdPath) -> Response:  # fmt: skip
+    """A file of the visitor's chat (theirs or an agent's), for their own sessions only."""
+    origin = request.headers.get("origin")
+    runtime = runtime_for(request.app)
+    media_dir = runtime.processor.media_dir.resolve()
+    headers = {"Vary": "Origin"}
+    try:
+        async with runtime.db.session() as session:
+            widget, _ = await service.resolve_widget(session, ref)
+        service.check_origin(widget, origin)
+        headers = _cors(origin)
+        _, visitor = await _visitor_of(request, runtime, ref)
+        async with runtime.db.session() as session:
+            message = await service.attachment_of(session, visitor.id, message_id)
+        path = (media_dir / message.media_path).resolve() if message is not None and message.media_path else None
+        if message is None or path is None or not path.is_relative_to(media_dir) or not path.is_file():
+            raise NotFound(f"no attachment {message_id} in this chat", {"message_id": message_id})
+    except TeleplexError as exc:
+        return _error(exc, headers)
+    mime = message.media_mime or "application/octet-stream"
+    filename = attachments.safe_filename((message.data or {}).get("filename")
+                                         or ((message.data or {}).get("content") or {}).get("filename"), mime)
+    disposition = "inline" if mime.startswith("image/") else "attachment"
+    return FileResponse(path, media_type=mime, headers={
+        **headers, "Content-Disposition": f'{disposition}; filename="{filename}"', "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store", "Access-Control-Expose-Headers": "Content-Disposition"})
 
 
 # --- the visitor's WebSocket --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ agent replies into the visitor's stream, delivery and read receipts, typing both
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,13 +26,14 @@ from teleplex.messaging.providers.base import (
     Identity,
     IdentityKind,
     InboundMessage,
+    MediaRef,
     MessageKind,
     OutgoingContent,
     PermanentSendError,
     StatusUpdate,
 )
 from teleplex.messaging.schemas import ChannelKind
-from teleplex.messaging.webchat import tokens
+from teleplex.messaging.webchat import attachments, tokens
 from teleplex.messaging.webchat.errors import (
     IdentityInvalid,
     OriginNotAllowed,
@@ -264,13 +266,24 @@ def peer_of(visitor: WebchatVisitor) -> str:
     return visitor.identifier if visitor.identifier is not None else visitor.public_id
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A visitor's attachment, already checked and written (attachments.store) before its message is."""
+
+    path: str  # under var_dir/media
+    mime: str
+    filename: str
+    size: int
+
+
 async def visitor_message(
     session: AsyncSession, clock: Clock, sink: MessageSink, channel: Channel, visitor_id: int, client_id: str,
-    text: str,
+    text: str | None, file: StoredFile | None = None,
 ) -> tuple[int, int, bool]:  # fmt: skip
-    """Store a visitor's message once per client id and hand it to the sink in the same transaction.
+    """Store a visitor's message (text, or a file with an optional caption) once per client id and hand it to
+    the sink in the same transaction.
 
-    Returns (message id, stream number, duplicate)."""
+    Returns (message id, stream number, duplicate); on a duplicate the caller removes the file it stored."""
     now = clock.now()
     await _lock_visitor(session, visitor_id, now)
     visitor = await session.get(WebchatVisitor, visitor_id, populate_existing=True)
@@ -282,18 +295,23 @@ async def visitor_message(
         seq = (await session.execute(select(WebchatEvent.seq).where(WebchatEvent.message_id == found))).scalar()
         return found, int(seq or 0), True
     sender, identities = _sender(visitor)
+    kind = attachments.kind_for(file.mime) if file is not None else MessageKind.TEXT
     inbound = InboundMessage(
-        provider_message_id=provider_id, sender=sender, identities=identities, kind=MessageKind.TEXT, sent_at=now,
+        provider_message_id=provider_id, sender=sender, identities=identities, kind=kind, sent_at=now,
         text=text, profile_name=visitor.name,
+        media=MediaRef(file.path, file.mime, file.filename) if file is not None else None,
         extra={"visitor_id": visitor.public_id, "email": visitor.email, "client_id": client_id},
     )  # fmt: skip
     data: dict[str, Any] = {"identities": [{"kind": i.kind.value, "value": i.value} for i in identities],
                             "extra": {k: v for k, v in inbound.extra.items() if v is not None}}
     if visitor.name:
         data["profile_name"] = visitor.name
+    if file is not None:
+        data |= {"filename": file.filename, "size": file.size}
     message = Message(
         channel_id=channel.id, direction="in", provider_message_id=provider_id, peer_kind=sender.kind.value,
-        peer=sender.value, kind=MessageKind.TEXT.value, text=text, data=data,
+        peer=sender.value, kind=kind.value, text=text, data=data,
+        media_path=file.path if file is not None else None, media_mime=file.mime if file is not None else None,
         status=delivery.DeliveryStatus.RECEIVED.value, status_at=now, created_at=now,
     )  # fmt: skip
     session.add(message)
@@ -305,9 +323,15 @@ async def visitor_message(
 
 async def _append(session: AsyncSession, visitor_id: int, message: Message, client_id: str | None, now: datetime) -> int:
     seq = await _next_seq(session, visitor_id)
+    data = {"message_id": message.id, "direction": message.direction, "client_id": client_id, "text": message.text,
+            "at": now.isoformat()}
+    if message.media_path:  # the widget downloads it with its session token (see attachment_of)
+        extra = message.data or {}
+        data["media"] = {"kind": message.kind, "mime": message.media_mime,
+                         "filename": extra.get("filename") or (extra.get("content") or {}).get("filename"),
+                         "size": extra.get("size")}  # fmt: skip
     session.add(WebchatEvent(visitor_id=visitor_id, seq=seq, kind="message", message_id=message.id, created_at=now,
-                             data={"message_id": message.id, "direction": message.direction, "client_id": client_id,
-                                   "text": message.text, "at": now.isoformat()}))
+                             data=data))
     await session.flush()
     return seq
 
@@ -320,9 +344,11 @@ async def events_after(session: AsyncSession, visitor_id: int, after: int, limit
 
 def frame(event: WebchatEvent) -> dict[str, Any]:
     """A stored event as the widget receives it; `id` is what it resumes after."""
-    return {"type": event.kind, "id": event.seq, "message": {
-        "id": event.data.get("message_id"), "direction": event.data.get("direction"),
-        "client_id": event.data.get("client_id"), "text": event.data.get("text"), "at": event.data.get("at")}}
+    message = {"id": event.data.get("message_id"), "direction": event.data.get("direction"),
+               "client_id": event.data.get("client_id"), "text": event.data.get("text"), "at": event.data.get("at")}
+    if event.data.get("media"):
+        message["media"] = event.data["media"]
+    return {"type": event.kind, "id": event.seq, "message": message}
 
 
 async def _move_status(
@@ -358,6 +384,14 @@ async def apply_receipts(
     return {m: word for m, word in owed.items() if m in sending}
 
 
+async def attachment_of(session: AsyncSession, visitor_id: int, message_id: int) -> Message | None:
+    """A file in this visitor's stream (theirs or an agent's); None for anyone else's, so only the visitor's
+    own sessions can download it."""
+    stmt = (select(Message).join(WebchatEvent, WebchatEvent.message_id == Message.id)
+            .where(WebchatEvent.visitor_id == visitor_id, Message.id == message_id, Message.media_path.is_not(None)))
+    return (await session.execute(stmt)).scalar()
+
+
 async def owns_reply(session: AsyncSession, visitor_id: int, message_id: int) -> bool:
     """Whether an agent message was written to this visitor's stream (a widget may only mark its own read)."""
     found = (await session.execute(select(WebchatEvent.id).join(Message, Message.id == WebchatEvent.message_id).where(
@@ -388,9 +422,13 @@ async def append_outgoing(
 
     The outbox hands us (to, content), not the message: the message is the one the outbox is sending to this
     visitor with this content and no stream event yet; under the visitor's lock that choice is stable."""
-    if content.kind is not MessageKind.TEXT or not content.text:
-        raise PermanentSendError("web chat carries text only", "unsupported_kind")
-    if len(content.text) > MAX_TEXT:
+    stored = attachments.stored_path(content.media_url, channel.id)
+    if content.kind in attachments.FILE_KINDS:
+        if stored is None:
+            raise PermanentSendError("a web chat attachment must be a file uploaded to this channel", "unknown_file")
+    elif content.kind is not MessageKind.TEXT or not content.text:
+        raise PermanentSendError("web chat carries text and attachments only", "unsupported_kind")
+    if content.text and len(content.text) > MAX_TEXT:
         raise PermanentSendError(f"web chat text is limited to {MAX_TEXT} characters", "text_too_long")
     visitor = await _visitor_for_peer(session, channel.id, to)
     if visitor is None:
@@ -406,6 +444,8 @@ async def append_outgoing(
     message = next((m for m in candidates if (m.data or {}).get("content") == wanted), None)
     if message is None:
         raise PermanentSendError("the outgoing message to this visitor was not found", "message_not_found")
+    if stored is not None and message.media_path is None:
+        message.media_path, message.media_mime = stored, attachments.mime_of(stored)
     seq = await _append(session, visitor.id, message, None, now)
     return f"webchat:{visitor.public_id}:{seq}", visitor.id
 
@@ -420,9 +460,17 @@ async def visitor_typing(session: AsyncSession, clock: Clock, bus: EventBus, cha
         select(Message.interaction_id).where(Message.channel_id == channel.id, Message.peer == peer_of(visitor),
                                              Message.interaction_id.is_not(None))
         .order_by(Message.id.desc()).limit(1))).scalar()
+    queue_id = agent_id = None
+    if interaction_id is not None:  # scoped like the conversation: its agent and its queue's supervisors see it
+        from teleplex.interactions.models import Interaction  # the table only: messaging stays below the core
+
+        found = (await session.execute(select(Interaction.queue_id, Interaction.agent_id).where(
+            Interaction.id == interaction_id))).first()
+        if found is not None:
+            queue_id, agent_id = found
     bus.publish(Event(TYPING_EVENT, clock.now(), {
         "channel_id": channel.id, "peer": peer_of(visitor), "visitor_id": visitor.public_id,
-        "interaction_id": interaction_id, "typing": typing, "who": "visitor"}))
+        "interaction_id": interaction_id, "typing": typing, "who": "visitor"}, queue_id=queue_id, agent_id=agent_id))
 
 
 async def agent_typing(db: Database, channel_id: int, to_identity: str, typing: bool = True) -> int:

@@ -35,6 +35,9 @@
     ".tpx input,.tpx textarea{font:inherit;padding:6px;border:1px solid #d0d7de;border-radius:6px}",
     ".tpx textarea{flex:1;resize:none;height:36px}",
     ".tpx-compose button,.tpx-form button{border:0;border-radius:6px;background:#0b5fff;color:#fff;padding:6px 12px;font:inherit;cursor:pointer}",
+    ".tpx-attach{border:1px solid #d0d7de!important;background:#fff!important;color:#1f2328!important;padding:6px 8px!important}",
+    ".tpx-media img{display:block;max-width:100%;max-height:200px;border-radius:6px}",
+    ".tpx-media a{color:inherit;text-decoration:underline;cursor:pointer}",
     ".tpx-hidden{display:none!important}"
   ].join("");
 
@@ -85,9 +88,12 @@
   var compose = el("form", "tpx-compose tpx-hidden");
   var input = el("textarea"); input.name = "text"; input.placeholder = "Write a message"; input.maxLength = 4000;
   var sendBtn = el("button", "tpx-send", "Send"); sendBtn.type = "submit";
+  var attachBtn = el("button", "tpx-attach", "\ud83d\udcce"); attachBtn.type = "button";
+  attachBtn.setAttribute("aria-label", "Attach a file"); attachBtn.title = "Attach a file";
+  var fileIn = el("input", "tpx-hidden"); fileIn.type = "file"; fileIn.name = "file";
   head.appendChild(title); head.appendChild(closeBtn);
   form.appendChild(nameIn); form.appendChild(emailIn); form.appendChild(startBtn);
-  compose.appendChild(input); compose.appendChild(sendBtn);
+  compose.appendChild(attachBtn); compose.appendChild(fileIn); compose.appendChild(input); compose.appendChild(sendBtn);
   panel.appendChild(head); panel.appendChild(log); panel.appendChild(note); panel.appendChild(form); panel.appendChild(compose);
   box.appendChild(launch); box.appendChild(panel);
   root.appendChild(style); root.appendChild(box);
@@ -199,15 +205,90 @@
       delete pending[m.client_id];
       node.classList.remove("tpx-pending");
     } else {
-      node = el("div", "tpx-msg " + (mine ? "tpx-in" : "tpx-out"), m.text || "");
+      node = el("div", "tpx-msg " + (mine ? "tpx-in" : "tpx-out"), m.media ? "" : (m.text || ""));
       log.appendChild(node);
     }
+    if (m.media && !node.querySelector(".tpx-media")) { node.textContent = ""; showMedia(node, m); }
     node.setAttribute("data-message-id", String(m.id));
     node.setAttribute("data-event-id", String(eventId));
     shown[m.id] = node;
     if (!mine) { say(""); unread.push(m.id); reportRead(); }
     log.scrollTop = log.scrollHeight;
   }
+
+  // --- attachments: uploaded over HTTP with the session token, downloaded the same way -------------------
+  function attachmentUrl(messageId) {
+    return center + "/webchat/v1/widgets/" + encodeURIComponent(channel) + "/attachments" +
+      (messageId ? "/" + messageId : "");
+  }
+  function authorised(url, options, retried) {
+    options = options || {};
+    options.mode = "cors"; options.credentials = "omit"; options.cache = "no-store";
+    options.headers = options.headers || {};
+    options.headers.authorization = "Bearer " + token;
+    return fetch(url, options).then(function (r) {
+      if (r.status === 401 && !retried) {  // the token expired: a new session, then once more
+        return startSession(null).then(function () { return authorised(url, options, true); });
+      }
+      return r;
+    });
+  }
+  function download(messageId) {
+    return authorised(attachmentUrl(messageId)).then(function (r) {
+      if (!r.ok) { throw new Error("The file could not be loaded"); }
+      return r.blob();
+    }).then(function (blob) { return URL.createObjectURL(blob); });
+  }
+  function showMedia(node, m) {
+    var box = el("div", "tpx-media");
+    box.setAttribute("data-media-kind", m.media.kind || "document");
+    var name = m.media.filename || "attachment";
+    if (m.media.kind === "image") {
+      var img = el("img"); img.alt = name;
+      download(m.id).then(function (url) { img.src = url; }).catch(function (e) { img.alt = e.message; });
+      box.appendChild(img);
+    } else {
+      var link = el("a", "tpx-file", name); link.href = "#"; link.setAttribute("download", name);
+      link.addEventListener("click", function (e) {
+        if (link.getAttribute("data-ready")) { return; }
+        e.preventDefault();
+        download(m.id).then(function (url) {
+          link.href = url; link.setAttribute("data-ready", "1"); link.click();
+        }).catch(function (err) { say(err.message); });
+      });
+      box.appendChild(link);
+    }
+    node.appendChild(box);
+    if (m.text) { node.appendChild(el("div", "tpx-caption", m.text)); }
+  }
+  function upload(file) {
+    if (!file || !token) { return; }
+    var cid = newClientId();
+    var node = el("div", "tpx-msg tpx-in tpx-pending", "\ud83d\udcce " + file.name);
+    node.setAttribute("data-client-id", cid);
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+    pending[cid] = { file: true, el: node };
+    var url = attachmentUrl(null) + "?client_id=" + cid + "&filename=" + encodeURIComponent(file.name);
+    authorised(url, { method: "POST", headers: { "content-type": file.type || "application/octet-stream" }, body: file })
+      .then(function (r) {
+        return r.json().then(function (doc) { return { status: r.status, doc: doc }; });
+      }).then(function (res) {
+        if (res.status !== 200 && res.status !== 201) {
+          throw new Error(res.doc.error ? res.doc.error.message : "The file could not be sent");
+        }
+      }).catch(function (e) {
+        delete pending[cid];
+        if (node.parentNode) { node.parentNode.removeChild(node); }
+        say(e.message);
+      });
+  }
+  attachBtn.addEventListener("click", function () { fileIn.click(); });
+  fileIn.addEventListener("change", function () {
+    var file = fileIn.files && fileIn.files[0];
+    fileIn.value = "";
+    upload(file);
+  });
 
   function reportRead() {
     if (!isOpen() || !ready || document.visibilityState === "hidden") { return; }
@@ -221,6 +302,7 @@
   }
 
   function transmit(cid) {
+    if (pending[cid].file) { return; }  // files go over HTTP, acknowledged there
     if (ready && ws) { ws.send(JSON.stringify({ type: "message", client_id: cid, text: pending[cid].text })); }
   }
 
@@ -266,7 +348,7 @@
   if (document.body) { mount(); } else { document.addEventListener("DOMContentLoaded", mount); }
 
   window.TeleplexChat = {
-    open: open, close: close, send: send,
+    open: open, close: close, send: send, attach: upload,
     // For tests: drop the connection and stay offline until reconnect() (what a flaky network does).
     _test: {
       drop: function () { held = true; if (ws) { ws.close(); } },
