@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -52,6 +53,9 @@ class ReplyBody(ApiInput):
     media_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
     media_kind: Literal["image", "audio", "video", "document"] | None = None  # default: from the file's type
     filename: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    # Telegram: a button with this label under the text, asking the customer to share their phone number (the
+    # shared contact links their Telegram identity to the profile with that number; see docs/contacts.md)
+    ask_phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> ReplyBody:
@@ -224,6 +228,11 @@ async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, backg
         content = _attachment(request, conversation, body)
     else:
         content = OutgoingContent(text=body.text)
+    if body.ask_phone is not None:
+        if conversation.channel != "telegram" or content.kind is not MessageKind.TEXT:
+            raise InvalidInput("ask_phone: only a Telegram text reply can carry the share-phone button",
+                               {"field": "ask_phone"})  # fmt: skip
+        content = replace(content, ask_phone=body.ask_phone)
     message = await enqueue_outgoing(session, clock, conversation.channel_ref, conversation.peer, content,
                                      interaction_id=interaction_id)  # fmt: skip
     stored = attachments.stored_path(content.media_url, conversation.channel_ref)

@@ -133,6 +133,7 @@ class OutgoingContent:
     template_name: str | None = None
     language: str | None = None
     components: list[dict[str, Any]] = field(default_factory=list)
+    ask_phone: str | None = None  # a button with this label asking the customer to share their phone (Telegram)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, [])}

@@ -213,7 +213,11 @@ class TelegramClient:
         if content.kind is MessageKind.TEXT:
             if not content.text or len(content.text) > MAX_TEXT:
                 raise PermanentSendError(f"a Telegram text must have 1 to {MAX_TEXT} characters", "text_length")
-            result = await self.call("sendMessage", {"chat_id": to, "text": content.text})
+            params = {"chat_id": to, "text": content.text}
+            if content.ask_phone:  # a one-time reply keyboard: the customer's tap shares their own contact
+                params["reply_markup"] = {"keyboard": [[{"text": content.ask_phone, "request_contact": True}]],
+                                          "one_time_keyboard": True, "resize_keyboard": True}
+            result = await self.call("sendMessage", params)
         elif content.kind in (MessageKind.IMAGE, MessageKind.DOCUMENT, MessageKind.AUDIO, MessageKind.VIDEO):
             method, field = {MessageKind.IMAGE: ("sendPhoto", "photo"), MessageKind.DOCUMENT: ("sendDocument", "document"),
                              MessageKind.AUDIO: ("sendVoice", "voice"), MessageKind.VIDEO: ("sendVideo", "video")}[content.kind]
