@@ -11,6 +11,8 @@ from teleplex import __version__
 from teleplex.audit.api import router as audit_router
 from teleplex.auth.api import router as auth_router
 from teleplex.campaigns.api import router as campaigns_router
+from teleplex.campaigns.dial_api import router as dialing_router
+from teleplex.campaigns.live import CampaignDialer
 from teleplex.center.api import router as center_router
 from teleplex.contacts.api import router as contacts_router
 from teleplex.core.clock import Clock, SystemClock
@@ -34,6 +36,7 @@ from teleplex.messaging.webchat.api import router as webchat_router
 from teleplex.ops.api import router as ops_router
 from teleplex.voice.api import router as calls_router
 from teleplex.voice.calls import VoiceChannel
+from teleplex.web.pages import router as web_router
 
 DESCRIPTION = """Teleplex is a multichannel contact center on Asterisk.
 
@@ -57,6 +60,8 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
         await chat.restore()
         if voice is not None:
             await voice.start()
+            app.state.dialer = CampaignDialer(engine, voice, settings)
+            engine.spawn(app.state.dialer.run(), "campaign-dialer")
         messaging = runtime_for(app) if settings.messaging_workers else None
         if messaging is not None:
             await messaging.start()
@@ -86,10 +91,12 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
     app.state.db = database
     app.state.bus = bus
     app.state.engine = engine
+    app.state.dialer = None  # the campaign dialer, when voice is on
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     for router in (ops_router, auth_router, center_router, audit_router, engine_router, interactions_router,
                    calls_router, stream_router, conversations_router, campaigns_router, messaging_router, messaging_webhooks,
-                   webchat_router, webchat_public, contacts_router):
+                   webchat_router, webchat_public, contacts_router, dialing_router):
         app.include_router(router)
+    app.include_router(web_router)  # the web interface's pages, last: its "/" and "/static" claim no API path
     return app

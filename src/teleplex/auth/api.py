@@ -12,6 +12,7 @@ from teleplex.auth.models import User
 from teleplex.auth.deps import SESSION_COOKIE, PrincipalDep, require
 from teleplex.auth.principal import Principal
 from teleplex.auth.schemas import (
+    MyPreferences,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
@@ -101,6 +102,13 @@ async def whoami(principal: PrincipalDep, session: SessionDep) -> dict:
     if principal.kind != "user":
         raise InvalidInput("an API key has no user profile; GET /auth/me needs a user's token")
     return await service.me(session, principal)
+
+
+@router.patch("/auth/me", response_model=MeOut, tags=["auth"], summary="Set my language and time zone")
+async def update_me(body: MyPreferences, principal: PrincipalDep, session: SessionDep, clock: ClockDep) -> dict:
+    if principal.kind != "user":
+        raise InvalidInput("an API key has no user profile")
+    return await service.update_own_preferences(session, clock, principal, body)
 
 
 @router.post("/auth/password", status_code=204, tags=["auth"], summary="Change my password (ends my sessions)")

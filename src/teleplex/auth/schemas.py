@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from teleplex.auth.passwords import MIN_LENGTH
 from teleplex.auth.roles import Role
@@ -17,6 +18,18 @@ Username = Annotated[
 Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=256)]
 Language = Annotated[str, StringConstraints(pattern=r"^(en|es)$")]
 Roles = Annotated[list[Role], Field(min_length=1, max_length=3)]
+
+
+def _known_zone(name: str) -> str:
+    """Only IANA names the server knows: the UI formats every time in this zone."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{name}' (an IANA name such as 'Europe/Madrid')") from None
+    return name
+
+
+Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_zone)]
 
 
 def _unique_roles(roles: list[Role] | None) -> list[Role] | None:
@@ -41,6 +54,7 @@ class UserCreate(ApiInput):
     display_name: Name | None = None
     enabled: bool = True
     language: Language = "en"
+    timezone: Timezone = "UTC"
     supervised_queue_ids: Annotated[list[Id], Field(max_length=500)] = []
 
     _roles = field_validator("roles")(_unique_roles)
@@ -51,10 +65,18 @@ class UserUpdate(ApiInput):
     display_name: Name | None = None
     enabled: bool | None = None
     language: Language | None = None
+    timezone: Timezone | None = None
     supervised_queue_ids: Annotated[list[Id], Field(max_length=500)] | None = None
     password: Password | None = None
 
     _roles = field_validator("roles")(_unique_roles)
+
+
+class MyPreferences(ApiInput):
+    """What users may change about themselves: how the interface speaks and tells time."""
+
+    language: Language | None = None
+    timezone: Timezone | None = None
 
 
 class PasswordChange(ApiInput):
@@ -69,6 +91,7 @@ class UserOut(ApiOutput):
     roles: list[Role]
     enabled: bool
     language: str
+    timezone: str
     supervised_queue_ids: list[int]
     created_at: datetime
     updated_at: datetime

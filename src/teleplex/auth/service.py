@@ -17,7 +17,7 @@ from teleplex.auth.models import ApiKey, AuthToken, LoginFailure, SupervisorQueu
 from teleplex.auth.passwords import hash_password, needs_rehash, verify_password
 from teleplex.auth.principal import Principal
 from teleplex.auth.roles import Role
-from teleplex.auth.schemas import ApiKeyCreate, ApiKeyOut, UserCreate, UserOut, UserUpdate
+from teleplex.auth.schemas import ApiKeyCreate, ApiKeyOut, MyPreferences, UserCreate, UserOut, UserUpdate
 from teleplex.center.models import Agent, Queue
 from teleplex.core.clock import Clock
 from teleplex.core.crud import flush_or_conflict, get_or_404, page
@@ -216,6 +216,7 @@ async def create_user(session: AsyncSession, clock: Clock, actor: Actor, data: U
         roles=[r.value for r in data.roles],
         enabled=data.enabled,
         language=data.language,
+        timezone=data.timezone,
         created_at=now,
         updated_at=now,
         password_changed_at=now,
@@ -231,7 +232,7 @@ async def update_user(session: AsyncSession, clock: Clock, actor: Actor, user_id
     user = await get_or_404(session, User, user_id, "user")
     before = user_snapshot(user)
     changes = data.model_dump(exclude_unset=True)
-    for name in ("roles", "enabled"):
+    for name in ("roles", "enabled", "language", "timezone"):
         if name in changes and changes[name] is None:
             raise InvalidInput(f"{name}: may not be null", {"field": name})
     stays_admin = Role.ADMIN in (changes.get("roles") or user.roles) and changes.get("enabled", user.enabled)
@@ -257,6 +258,22 @@ async def update_user(session: AsyncSession, clock: Clock, actor: Actor, user_id
         after["password_changed"] = True
     await audit.record(session, clock, actor, "update", "user", user.id, before, after)
     return user
+
+
+async def update_own_preferences(
+    session: AsyncSession, clock: Clock, principal: Principal, data: MyPreferences
+) -> dict[str, Any]:
+    """A user sets their own language and time zone (the web interface's settings), audited like any change."""
+    user = await get_or_404(session, User, principal.id, "user")
+    before = user_snapshot(user)
+    for name, value in data.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise InvalidInput(f"{name}: may not be null", {"field": name})
+        setattr(user, name, value)
+    user.updated_at = clock.now()
+    await session.flush()
+    await audit.record(session, clock, principal, "update", "user", user.id, before, user_snapshot(user))
+    return await me(session, principal)
 
 
 async def change_own_password(

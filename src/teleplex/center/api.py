@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -107,6 +107,29 @@ async def list_agents(
         [Agent.display_name, Agent.number, Agent.device],
         {"id": Agent.id, "number": Agent.number, "display_name": Agent.display_name},
     )
+
+
+class DirectoryEntry(BaseModel):
+    id: int
+    display_name: str | None
+    number: str
+    state: str
+
+
+@router.get("/agents-directory", response_model=list[DirectoryEntry], tags=["agents"],
+            summary="Colleagues to transfer to, with their live state")
+async def agents_directory(request: Request, session: SessionDep, principal: AgentReader) -> list[dict]:
+    """Agents of the queues the caller works in or supervises (admins: all): an agent's transfer list needs
+    their colleagues, whom `GET /agents` (scoped to themself) does not show."""
+    stmt = select(Agent).order_by(Agent.id)
+    if not principal.is_admin:
+        queues = principal.member_queue_ids | principal.supervised_queue_ids
+        stmt = stmt.where(Agent.id.in_(select(AgentQueue.agent_id).where(AgentQueue.queue_id.in_(queues))))
+    engine = request.app.state.engine
+    states = {a.agent_id: str(a.state) for a in engine.router.snapshot(engine.clock.now()).agents}
+    agents = (await session.execute(stmt)).scalars()
+    return [{"id": a.id, "display_name": a.display_name, "number": a.number,
+             "state": states.get(str(a.id), "logged_out")} for a in agents]
 
 
 @router.post("/agents", response_model=AgentOut, status_code=201, tags=["agents"])

@@ -1,0 +1,376 @@
+// The agent's interactions, one tab each: a chat (messages, reply, canned responses, notes, transfer,
+// resolve) or a call (hold, mute, keypad, transfer, hang up, recording), and the wrap-up's disposition and
+// notes. Whatever the agent types is kept in sessionStorage at once: switching tabs or reloading the page
+// never loses it.
+
+import { api, t, fmt, el, toast } from "./common.js";
+import { showCustomer } from "./customer.js";
+
+const draftKey = (id, field) => `tpx-draft:${id}:${field}`;
+
+function draftArea(id, field, attrs) {
+  const area = el("textarea", { ...attrs, dataset: { draft: field } });
+  area.value = sessionStorage.getItem(draftKey(id, field)) || "";
+  area.addEventListener("input", () => {
+    if (area.value) sessionStorage.setItem(draftKey(id, field), area.value);
+    else sessionStorage.removeItem(draftKey(id, field));
+  });
+  return area;
+}
+
+function clearDraft(area, id) {
+  area.value = "";
+  sessionStorage.removeItem(draftKey(id, area.dataset.draft));
+}
+
+export class Workspace {
+  constructor({ agentId, queues, getPhone }) {
+    this.agentId = agentId;
+    this.queues = queues;
+    this.getPhone = getPhone;
+    this.tabs = new Map(); // id -> {interaction, tab, panel, ...}
+    this.active = Number(sessionStorage.getItem("tpx-active-tab")) || null;
+    this.dispositions = [];
+    this.canned = [];
+    this.agents = new Map(); // directory for transfers: id -> {display_name, number, state}
+  }
+
+  async loadReference() {
+    const [dispositions, canned, agents] = await Promise.all([
+      api("GET", "/api/v1/dispositions?limit=500"),
+      api("GET", "/api/v1/canned-responses?limit=500"),
+      this.loadDirectory(),
+    ]);
+    this.dispositions = dispositions.ok ? dispositions.data.items : [];
+    this.canned = canned.ok ? canned.data.items : [];
+  }
+
+  /** Colleagues to transfer to, with their state now (their state changes are not on an agent's stream). */
+  async loadDirectory() {
+    const r = await api("GET", "/api/v1/agents-directory");
+    if (!r.ok) return;
+    this.agents.clear();
+    for (const a of r.data) this.agents.set(a.id, a);
+  }
+
+  /** Opens (or shows) the tab of an interaction; `focus` brings it to the front. */
+  async open(id, focus) {
+    if (this.tabs.has(id)) { if (focus) this.select(id); return; }
+    this.tabs.set(id, { loading: true });
+    const r = await api("GET", `/api/v1/interactions/${id}`);
+    if (!r.ok) { this.tabs.delete(id); toast(r.error.message); return; }
+    const interaction = r.data;
+    const entry = { interaction, ended: false };
+    this.tabs.set(id, entry);
+    entry.tab = el("button", { type: "button", role: "tab", id: `tab-${id}`, "aria-controls": `panel-${id}`,
+      dataset: { interaction: id }, onclick: () => this.select(id), onkeydown: (e) => this.tabKeys(e) });
+    entry.panel = el("section", { role: "tabpanel", id: `panel-${id}`, "aria-labelledby": `tab-${id}`, class: "panel card",
+      hidden: true });
+    document.getElementById("tabs").append(entry.tab);
+    document.getElementById("panels").append(entry.panel);
+    if (interaction.channel === "voice") this.renderCall(entry); else await this.renderChat(entry);
+    this.renderTabLabel(entry);
+    document.getElementById("no-work").hidden = true;
+    if (focus || !this.current() || this.active === id) this.select(id);
+  }
+
+  current() { return this.tabs.get(this.active) && this.tabs.get(this.active).panel ? this.active : null; }
+
+  select(id) {
+    this.active = id;
+    sessionStorage.setItem("tpx-active-tab", String(id));
+    for (const [key, entry] of this.tabs) {
+      if (!entry.panel) continue;
+      const on = key === id;
+      entry.tab.setAttribute("aria-selected", on ? "true" : "false");
+      entry.tab.tabIndex = on ? 0 : -1;
+      entry.panel.hidden = !on;
+    }
+    const entry = this.tabs.get(id);
+    if (entry && entry.interaction) showCustomer(entry.interaction);
+  }
+
+  tabKeys(event) {
+    const ids = [...this.tabs.keys()].filter((k) => this.tabs.get(k).panel);
+    const at = ids.indexOf(this.active);
+    let next = null;
+    if (event.key === "ArrowRight") next = ids[(at + 1) % ids.length];
+    if (event.key === "ArrowLeft") next = ids[(at - 1 + ids.length) % ids.length];
+    if (next !== null) { this.select(next); this.tabs.get(next).tab.focus(); event.preventDefault(); }
+  }
+
+  renderTabLabel(entry) {
+    const i = entry.interaction;
+    const who = i.caller_name || i.caller_id || `#${i.id}`;
+    const kind = i.channel === "voice" ? t("console.call") : t(`channel.${i.channel}`);
+    entry.tab.textContent = `${kind} · ${who}${entry.ended ? ` (${t("console.ended")})` : ""}`;
+    entry.tab.classList.toggle("ended", entry.ended);
+  }
+
+  close(id) {
+    const entry = this.tabs.get(id);
+    if (!entry || !entry.panel) return;
+    entry.tab.remove();
+    entry.panel.remove();
+    this.tabs.delete(id);
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith(`tpx-draft:${id}:`)) sessionStorage.removeItem(key);
+    const rest = [...this.tabs.keys()];
+    if (rest.length) this.select(rest[0]); else document.getElementById("no-work").hidden = false;
+  }
+
+  // --- shared parts ---
+
+  queueName(id) { const q = this.queues.get(id); return q ? q.name : id ? `#${id}` : "—"; }
+
+  dispositionSelect(selected) {
+    return el("select", { name: "disposition" }, el("option", { value: "" }, t("console.no_disposition")),
+      ...this.dispositions.map((d) => el("option", { value: d.id, selected: d.id === selected }, d.label)));
+  }
+
+  transferTargets() {
+    const select = el("select", { name: "target" });
+    const fill = () => {
+      const chosen = select.value;
+      select.replaceChildren(...this.transferOptions());
+      if (chosen) select.value = chosen;
+    };
+    select.addEventListener("focus", () => this.loadDirectory().then(fill));
+    fill();
+    return select;
+  }
+
+  transferOptions() {
+    const agents = [...this.agents.values()].filter((a) => a.id !== this.agentId);
+    return [
+      el("optgroup", { label: t("console.queues") },
+        ...[...this.queues.values()].map((q) => el("option", { value: `queue:${q.id}` }, q.name))),
+      el("optgroup", { label: t("console.agents") },
+        ...agents.map((a) => el("option", { value: `agent:${a.id}`, dataset: { state: a.state } },
+          `${a.display_name || a.number} — ${a.state ? t(`state.${a.state}`) : t("state.unknown")}`)))];
+  }
+
+  /** Disposition and notes, stored on the interaction before the wrap-up ends. */
+  wrapupForm(entry) {
+    const i = entry.interaction;
+    const select = this.dispositionSelect(i.disposition_id);
+    const notes = draftArea(i.id, "wrapup-notes", { name: "notes", rows: 2 });
+    if (!notes.value && i.notes) notes.value = i.notes;
+    const saved = el("span", { class: "muted", "aria-live": "polite" });
+    const form = el("form", { class: "wrapup", onsubmit: async (e) => {
+      e.preventDefault();
+      const body = { notes: notes.value || null };
+      if (select.value) body.disposition_id = Number(select.value);
+      const r = await api("PATCH", `/api/v1/interactions/${i.id}`, body);
+      if (!r.ok) { toast(r.error.message); return; }
+      entry.interaction = { ...entry.interaction, ...r.data };
+      entry.saved = true;
+      clearDraft(notes, i.id);
+      notes.value = r.data.notes || "";
+      saved.textContent = t("console.saved");
+    } },
+    el("h3", {}, t("console.wrapup")),
+    el("label", {}, t("console.disposition"), select),
+    el("label", {}, t("console.notes"), notes),
+    el("button", { type: "submit" }, t("console.save")), saved);
+    entry.saved = i.disposition_id !== null;
+    return form;
+  }
+
+  /** The wrap-up may end once each ended interaction has its disposition (when there are any to choose). */
+  async readyToEndWrapup() {
+    if (!this.dispositions.length) return true;
+    const missing = [...this.tabs.values()].filter((e) => e.ended && e.interaction && e.interaction.channel === "voice"
+      && !e.saved);
+    if (missing.length) {
+      toast(t("console.disposition_required"));
+      this.select(missing[0].interaction.id);
+      return false;
+    }
+    return true;
+  }
+
+  // --- chats ---
+
+  async renderChat(entry) {
+    const i = entry.interaction;
+    entry.log = el("ol", { class: "messages", role: "log", "aria-live": "polite", "aria-label": t("console.messages") });
+    const reply = draftArea(i.id, "reply", { name: "reply", rows: 3, "aria-label": t("console.reply") });
+    const send = async (body) => {
+      const r = await api("POST", `/api/v1/conversations/${i.id}/reply`, body);
+      if (!r.ok) { toast(r.error.message); return false; }
+      await this.loadMessages(entry);
+      return true;
+    };
+    reply.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+    });
+    const form = el("form", { class: "reply", onsubmit: async (e) => {
+      e.preventDefault();
+      if (!reply.value.trim()) return;
+      if (await send({ text: reply.value })) clearDraft(reply, i.id);
+    } }, reply, el("button", { type: "submit" }, t("console.send")));
+
+    const canned = el("select", { name: "canned", "aria-label": t("console.canned") },
+      ...this.canned.map((c) => el("option", { value: c.id }, `/${c.shortcut} — ${c.title}`)));
+    const cannedForm = el("form", { class: "row", onsubmit: (e) => {
+      e.preventDefault();
+      if (canned.value) send({ canned_response_id: Number(canned.value) });
+    } }, el("label", { class: "inline" }, t("console.canned"), canned),
+    el("button", { type: "submit", class: "secondary", disabled: !this.canned.length }, t("console.send_canned")));
+
+    const note = draftArea(i.id, "note", { name: "note", rows: 2, "aria-label": t("console.private_note") });
+    const noteForm = el("form", { class: "note", onsubmit: async (e) => {
+      e.preventDefault();
+      if (!note.value.trim()) return;
+      const r = await api("POST", `/api/v1/conversations/${i.id}/notes`, { text: note.value });
+      if (!r.ok) { toast(r.error.message); return; }
+      entry.notes.push({ at: new Date().toISOString(), text: note.value });
+      clearDraft(note, i.id);
+      this.drawMessages(entry);
+    } }, el("label", {}, t("console.private_note"), note), el("button", { type: "submit", class: "secondary" }, t("console.add_note")));
+
+    const target = this.transferTargets();
+    const transferForm = el("form", { class: "row", onsubmit: async (e) => {
+      e.preventDefault();
+      const [kind, id] = target.value.split(":");
+      const r = await api("POST", `/api/v1/conversations/${i.id}/transfer`, { [`${kind}_id`]: Number(id) });
+      if (!r.ok) { toast(r.error.message); return; }
+      toast(t("console.transferred"));
+      this.close(i.id);
+    } }, el("label", { class: "inline" }, t("console.transfer_to"), target),
+    el("button", { type: "submit", class: "secondary" }, t("console.transfer")));
+
+    const disposition = this.dispositionSelect(i.disposition_id);
+    const resolveForm = el("form", { class: "row", onsubmit: async (e) => {
+      e.preventDefault();
+      const body = disposition.value ? { disposition_id: Number(disposition.value) } : {};
+      const r = await api("POST", `/api/v1/conversations/${i.id}/resolve`, body);
+      if (!r.ok) { toast(r.error.message); return; }
+      toast(t("console.resolved"));
+      this.close(i.id);
+    } }, el("label", { class: "inline" }, t("console.disposition"), disposition),
+    el("button", { type: "submit", class: "resolve" }, t("console.resolve")));
+
+    entry.notes = [];
+    entry.panel.append(
+      el("header", { class: "panel-head" }, el("h2", {}, t(`channel.${i.channel}`), " · ", i.caller_name || i.caller_id || ""),
+        el("span", { class: "muted" }, t("console.in_queue", { queue: this.queueName(i.queue_id) }))),
+      entry.log, form, cannedForm, noteForm,
+      el("div", { class: "row split" }, transferForm, resolveForm));
+    await this.loadMessages(entry);
+    const detail = await api("GET", `/api/v1/interactions/${i.id}`);
+    if (detail.ok) {
+      entry.notes = (detail.data.timeline || []).filter((e) => e.kind === "note")
+        .map((e) => ({ at: e.at, text: (e.data || {}).text }));
+      this.drawMessages(entry);
+    }
+  }
+
+  async loadMessages(entry) {
+    const r = await api("GET", `/api/v1/conversations/${entry.interaction.id}/messages?limit=500`);
+    if (!r.ok) return;
+    entry.messages = r.data.items;
+    this.drawMessages(entry);
+  }
+
+  drawMessages(entry) {
+    const items = [
+      ...(entry.messages || []).map((m) => ({ at: m.created_at, node: el("li", { class: `msg ${m.direction}`, dataset: { messageId: m.id } },
+        el("span", { class: "text" }, m.text ?? (m.media_mime ? t("console.media", { type: m.media_mime }) : "")),
+        el("span", { class: "meta" }, fmt.time(m.created_at),
+          m.direction === "out" ? el("span", { class: "status", dataset: { status: m.status } }, " · ", t(`status.${m.status}`)) : null)) })),
+      ...entry.notes.map((n) => ({ at: n.at, node: el("li", { class: "msg note" }, el("span", { class: "text" }, n.text),
+        el("span", { class: "meta" }, t("console.private_note"), " · ", fmt.time(n.at))) })),
+    ].sort((a, b) => new Date(a.at) - new Date(b.at));
+    entry.log.replaceChildren(...items.map((x) => x.node));
+    entry.log.scrollTop = entry.log.scrollHeight;
+  }
+
+  // --- calls ---
+
+  renderCall(entry) {
+    const i = entry.interaction;
+    const call = (path, body) => api("POST", `/api/v1/interactions/${i.id}/${path}`, body).then((r) => {
+      if (!r.ok) toast(r.error.message);
+      return r;
+    });
+    const phone = this.getPhone();
+    const hold = el("button", { type: "button", class: "secondary", "aria-pressed": "false", onclick: async () => {
+      const held = hold.getAttribute("aria-pressed") === "true";
+      const r = await call(held ? "unhold" : "hold");
+      if (r.ok) { hold.setAttribute("aria-pressed", held ? "false" : "true"); hold.textContent = held ? t("call.hold") : t("call.unhold"); }
+    } }, t("call.hold"));
+    const mute = el("button", { type: "button", class: "secondary", "aria-pressed": "false", hidden: !phone, onclick: () => {
+      const on = this.getPhone() && this.getPhone().toggleMute();
+      mute.setAttribute("aria-pressed", on ? "true" : "false");
+      mute.textContent = on ? t("call.unmute") : t("call.mute");
+    } }, t("call.mute"));
+    const answer = el("button", { type: "button", class: "accept", hidden: true, onclick: () => this.getPhone().answer() },
+      t("console.answer"));
+    entry.answerButton = answer;
+    const keypad = el("div", { class: "keypad", role: "group", "aria-label": t("call.keypad") },
+      ..."123456789*0#".split("").map((d) => el("button", { type: "button", class: "key", onclick: () => {
+        const p = this.getPhone();
+        if (p && p.call) p.dtmf(d); else call("dtmf", { digits: d });
+      } }, d)));
+    const kind = el("select", { name: "kind", "aria-label": t("call.transfer_kind") },
+      el("option", { value: "target" }, t("call.to_agent_or_queue")), el("option", { value: "number" }, t("call.to_number")));
+    const target = this.transferTargets();
+    const number = el("input", { name: "number", placeholder: "+34600000000", "aria-label": t("call.number"), hidden: true });
+    kind.addEventListener("change", () => { target.hidden = kind.value !== "target"; number.hidden = kind.value !== "number"; });
+    const destination = (consult) => {
+      if (kind.value === "number") return consult ? { number: number.value } : { to: { kind: "number", number: number.value } };
+      const [k, id] = target.value.split(":");
+      return consult ? { [`${k}_id`]: Number(id) } : { to: { kind: k, [`${k}_id`]: Number(id) } };
+    };
+    const consultActions = el("span", { hidden: true },
+      el("button", { type: "button", onclick: async () => { if ((await call("consult/complete")).ok) consultActions.hidden = true; } },
+        t("call.complete_transfer")),
+      el("button", { type: "button", class: "secondary", onclick: async () => { if ((await call("consult/cancel")).ok) consultActions.hidden = true; } },
+        t("call.cancel_consult")));
+    const transfer = el("div", { class: "row" }, kind, target, number,
+      el("button", { type: "button", class: "secondary", onclick: () => call("transfer", destination(false)) }, t("call.blind_transfer")),
+      el("button", { type: "button", class: "secondary", onclick: async () => {
+        if ((await call("consult", destination(true))).ok) consultActions.hidden = false;
+      } }, t("call.consult")), consultActions);
+    const recording = el("div", { class: "row" },
+      el("button", { type: "button", class: "secondary", onclick: () => call("recording/pause").then((r) => r.ok && toast(t("call.recording_paused"))) },
+        t("call.recording_pause")),
+      el("button", { type: "button", class: "secondary", onclick: () => call("recording/resume").then((r) => r.ok && toast(t("call.recording_resumed"))) },
+        t("call.recording_resume")));
+    entry.panel.append(
+      el("header", { class: "panel-head" }, el("h2", {}, t("console.call"), " · ", i.caller_name || i.caller_id || t("console.unknown_caller")),
+        el("span", { class: "muted" }, t("console.in_queue", { queue: this.queueName(i.queue_id) }))),
+      el("div", { class: "row" }, answer, hold, mute,
+        el("button", { type: "button", class: "danger", onclick: () => { const p = this.getPhone(); if (p && p.call) p.hangup(); else call("hangup"); } },
+          t("call.hangup"))),
+      keypad, el("h3", {}, t("call.transfer")), transfer, el("h3", {}, t("call.recording")), recording,
+      this.wrapupForm(entry));
+  }
+
+  /** A call rings the browser phone (or stops ringing: `call` null). */
+  phoneRinging(call) {
+    for (const entry of this.tabs.values()) if (entry.answerButton) entry.answerButton.hidden = !call;
+    if (call) toast(t("phone.incoming", { from: call.from || "" }));
+  }
+
+  // --- events ---
+
+  onEvent(event) {
+    const d = event.data || {};
+    if (event.type === "agent.state" && this.agents.has(d.agent_id)) {
+      this.agents.get(d.agent_id).state = d.state;
+      return;
+    }
+    const entry = this.tabs.get(d.interaction_id);
+    if (event.type === "interaction.connected" && d.agent_id === this.agentId) { this.open(d.interaction_id, true); return; }
+    if (!entry || !entry.panel) return;
+    if (event.type === "conversation.message" || event.type === "conversation.message_status") { this.loadMessages(entry); return; }
+    if (["interaction.ended", "interaction.resolved"].includes(event.type)) {
+      entry.ended = true;
+      this.renderTabLabel(entry);
+      return;
+    }
+    if (event.type === "interaction.transferred" && d.agent_id !== this.agentId) this.close(d.interaction_id);
+  }
+}
