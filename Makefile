@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JSSIP := src/teleplex/web/static/vendor/jssip.min.js
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres setup asterisk clean
 
 # The browser tests drive Debian's chromium: installed here when missing and root; otherwise they skip, saying why.
-setup: $(STAMP)
+setup: $(STAMP) $(JSSIP)
 	@command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
 	else echo "chromium is missing and this is not root: the browser tests will skip"; fi; }
@@ -18,6 +19,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
+
+# The browser phone's JsSIP from npm (package-lock.json), bundled for the browser into a git-ignored file.
+$(JSSIP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -q npm; } || \
+		{ echo "npm is missing: install Node.js and npm (the browser phone's JsSIP comes from npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	npm run --silent build
 
 # Voice runs on the Asterisk sandbox when this is root on a Debian-like machine; otherwise serve says why not.
 run: setup

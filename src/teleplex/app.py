@@ -37,6 +37,7 @@ from teleplex.ops.api import router as ops_router
 from teleplex.voice.api import router as calls_router
 from teleplex.voice.calls import VoiceChannel
 from teleplex.web.pages import router as web_router
+from teleplex.voice.webrtc import router as webrtc_router
 
 DESCRIPTION = """Teleplex is a multichannel contact center on Asterisk.
 
@@ -96,7 +97,7 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
     install_error_handlers(app)
     for router in (ops_router, auth_router, center_router, audit_router, engine_router, interactions_router,
                    calls_router, stream_router, conversations_router, campaigns_router, messaging_router, messaging_webhooks,
-                   webchat_router, webchat_public, contacts_router, dialing_router):
+                   webchat_router, webchat_public, contacts_router, webrtc_router, dialing_router):
         app.include_router(router)
     app.include_router(web_router)  # the web interface's pages, last: its "/" and "/static" claim no API path
     return app

@@ -34,7 +34,6 @@ from teleplex.routing import ItemNotFound, Offer, OfferNotFound, RoutingError, W
 from teleplex.voice.ari import LINK_DOWN, LINK_UP, Ari, AriConfig, AriError, AriEventReader, AriNotFound
 from teleplex.voice.consult import Consults
 from teleplex.voice.controls import CallControls
-from teleplex.voice.outbound import DIAL_PREFIX, Dialing, DialerFeedback, OutboundCalls
 from teleplex.voice.model import (
     CONNECTED,
     ENDED,
@@ -43,9 +42,11 @@ from teleplex.voice.model import (
     WAITING,
     VoiceCall,
 )
+from teleplex.voice.outbound import DIAL_PREFIX, DialerFeedback, Dialing, OutboundCalls
 from teleplex.voice.reconcile import Reconciliation
 from teleplex.voice.supervision import Supervision
 from teleplex.voice.waiting import Waiting
+from teleplex.voice.webrtc import BrowserPhones
 
 log = get_logger("teleplex.voice")
 
@@ -80,6 +81,7 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting,
         self._dids: dict[str, tuple[float, int | None, BusinessHours | None]] = {}  # did -> (read at, queue, hours)
         self.dialing: dict[str, Dialing] = {}  # campaign calls not yet routed (or routed, until they end)
         self.dialer: DialerFeedback | None = None  # set by the campaign dialer (campaigns/live.py)
+        self.phones = BrowserPhones(self.ari, self.ari.config.url)  # agents' browser-phone credentials
         engine.handlers["voice"] = self
 
     @property
@@ -154,6 +156,7 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting,
         elif kind == LINK_UP:
             log.info("voice link up")
             await self.reconcile()
+            await self.phones.restore()  # browser phones live in Asterisk's memory: a restarted one lost them
         elif kind == LINK_DOWN:
             log.warning("voice link down", error=event.get("error"))
 

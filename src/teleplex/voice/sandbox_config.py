@@ -297,6 +297,7 @@ def render_all(cfg: InstanceConfig) -> dict[str, str]:
         "amd.conf": render_template("amd.conf"),
         "indications.conf": render_template("indications.conf"),
         "voicemail.conf": render_template("voicemail.conf", **common),
+        "sorcery.conf": render_template("sorcery.conf"),  # browser phones pushed over ARI live in memory
     }
     for name in DEFAULTS_ONLY_CONFIGS:
         files[name] = "; Written by Teleplex: this module's defaults are what the sandbox needs.\n"
