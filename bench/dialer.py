@@ -14,7 +14,9 @@ predictive (one configuration everywhere), and the clairvoyant oracle.
     .venv/bin/python bench/dialer.py --quick      # 6 scenarios, 2 seeds, 2 days: under two minutes on 2 cores
     .venv/bin/python bench/dialer.py              # 36 scenarios, 10 seeds, 30 days (hours)
 
-Prints a table per scenario, then one JSON line.
+Prints a table per scenario, then one JSON line. A run of all 36 scenarios also draws
+docs/images/dialer-occupancy.png (needs the `bench` extra: pip install -e '.[bench]'); `--plot PATH` draws any
+run, `--plot ''` none.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from teleplex.campaigns.simulation import DialerKind, DialerResult, DialerScenario, DialerSpec, simulate
 
 TARGET = 0.03
+PLOT = Path(__file__).resolve().parents[1] / "docs" / "images" / "dialer-occupancy.png"
 RATIOS = [1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0]
 ORDER = [
     "preview",
@@ -206,6 +209,74 @@ def summarise(results: list[dict], args: argparse.Namespace, elapsed: float) -> 
     }
 
 
+STYLE = {  # dialer: (colour, marker), the same in both panels
+    "preview": ("#bbbbbb", "v"),
+    "progressive": ("#888888", "o"),
+    "power": ("#1f77b4", "s"),
+    "vicidial-hard": ("#ff7f0e", "<"),
+    "vicidial-tapered": ("#ffbb78", ">"),
+    "issabel": ("#9467bd", "x"),
+    "teleplex": ("#d62728", "D"),
+    "oracle": ("#2ca02c", "_"),
+}
+
+
+def plot(results: list[dict], args: argparse.Namespace, path: Path) -> None:
+    """Occupancy per scenario for every dialer; below, Teleplex's worst 24-hour window against the target."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"# no plot: matplotlib is missing (pip install -e '.[bench]'): {path}", file=sys.stderr)
+        return
+    order = {c.name: i for i, c in enumerate(cases(False, 1, 1))}
+    ordered = sorted(results, key=lambda r: order.get(r["name"], len(order)))
+    names = [r["name"] for r in ordered]
+    x = range(len(names))
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(max(8.0, 0.42 * len(names) + 2.0), 9.0), sharex=True, height_ratios=[3, 2]
+    )
+    for dialer in ORDER:
+        colour, marker = STYLE[dialer]
+        label = "power (best fixed ratio, tuned offline)" if dialer == "power" else dialer
+        top.plot(
+            x, [r["rows"][dialer]["occupancy"] for r in ordered], marker=marker, color=colour, label=label,
+            linestyle="none", markersize=7 if dialer == "teleplex" else 5,
+            zorder=3 if dialer == "teleplex" else 2,
+        )
+    top.set_ylabel("talk occupancy (talk ÷ logged-in time)")
+    top.set_ylim(0.0, 1.0)
+    top.grid(axis="y", alpha=0.3)
+    top.legend(ncol=4, fontsize=8, loc="lower right")
+    top.set_title(
+        f"Dialer benchmark: {len(names)} scenarios × {args.seeds} seeds × {args.days} days "
+        "(occupancy: mean over seeds; abandonment: worst window over seeds)",
+        fontsize=10,
+    )
+    tele = [100 * r["rows"]["teleplex"]["worst_24h"] for r in ordered]
+    prog = [100 * r["rows"]["progressive"]["worst_24h"] for r in ordered]
+    colours = [STYLE["teleplex"][0] if "amd-off" in n else "#f4a6a6" for n in names]
+    bottom.bar(x, tele, color=colours, label="Teleplex worst 24-hour window (light: AMD on)")
+    bottom.plot(
+        x, prog, linestyle="none", marker="_", markersize=12, color="black",
+        label="progressive's worst 24-hour window (AMD false positives only)",
+    )
+    bottom.axhline(100 * TARGET, color="black", linestyle="--", linewidth=1.0, label="3 % target")
+    bottom.set_ylabel("abandoned ÷ live answers, %")
+    bottom.set_ylim(0.0, max(4.0, max(tele + prog) * 1.15))
+    bottom.grid(axis="y", alpha=0.3)
+    bottom.legend(fontsize=8, loc="upper left")
+    bottom.set_xticks(list(x))
+    bottom.set_xticklabels(names, rotation=90, fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"# plot written to {path}", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -215,6 +286,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=None, help="simulated 8-hour shifts (30; quick: 2)")
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--only", default=None, help="run only scenarios whose name contains this text")
+    parser.add_argument(
+        "--plot", default=None, help=f"draw the figures to this PNG ('' for none; all 36 scenarios: {PLOT})"
+    )
     args = parser.parse_args()
     args.seeds = args.seeds or (2 if args.quick else 10)
     args.days = args.days or (2 if args.quick else 30)
@@ -237,6 +311,9 @@ def main() -> None:
             results.append(result)
     print()
     print(json.dumps(summarise(results, args, time.monotonic() - started)))
+    target = args.plot if args.plot is not None else (str(PLOT) if not args.quick and not args.only else "")
+    if target:
+        plot(results, args, Path(target))
 
 
 if __name__ == "__main__":

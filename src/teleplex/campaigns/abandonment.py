@@ -87,3 +87,30 @@ class AbandonLedger:
             live = window.live_still_in(now + lookahead)
             best = min(best, self.target * live - window.abandoned)
         return best
+
+
+def false_positive_reserve(expected: float, room: float, risk: float) -> int:
+    """How many AMD false positives to keep room for, so that the pacer's own drops rarely tip a window over.
+
+    A window with `room` abandons left before the cap (after real drops) will also hold an unseen number F of
+    people AMD hung up on, Poisson with mean `expected`. If F > room the window is over whatever the pacer
+    does: that part is not pacing's to control. Pacing only decides how much of the room its drops use:
+    filling it down to `q` tips the window over exactly when q < F <= room. The reserve is the smallest q for
+    which that has probability at most `risk`; with a large room it is about the (1 - risk) quantile of F,
+    with a small one (a small team) it stops counting the tail beyond the room, which no pacing avoids.
+    """
+    if expected <= 0.0:
+        return 0
+    top = math.floor(room)
+    if top <= 0:
+        return max(0, top)
+    log_mean = math.log(expected)
+    above = 0.0  # P(q < F <= top), growing as q walks down from the top of the room
+    q = min(top, math.ceil(expected + 12.0 * math.sqrt(expected) + 20.0))  # nothing above here weighs
+    while q > 0:
+        p_q = math.exp(q * log_mean - expected - math.lgamma(q + 1))
+        if above + p_q > risk:
+            break
+        above += p_q
+        q -= 1
+    return q

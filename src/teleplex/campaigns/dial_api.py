@@ -12,6 +12,7 @@ from teleplex.campaigns import agent_dialing as dialing
 from teleplex.campaigns import service
 from teleplex.campaigns.api import Params, Reader
 from teleplex.campaigns.models import Attempt
+from teleplex.campaigns.rules import Outcome
 from teleplex.campaigns.schemas import AttemptOut, ManualDial, PreviewOut, SkipBody
 from teleplex.center.service import list_page
 from teleplex.core.deps import ClockDep, SessionDep, SettingsDep
@@ -75,11 +76,11 @@ async def list_attempts(
     params: Params,
     session: SessionDep,
     principal: Reader,
-    outcome: Annotated[str | None, Query(max_length=24, description="only this outcome")] = None,
+    outcome: Annotated[Outcome | None, Query(description="only this outcome")] = None,
 ) -> dict:
     await service.get_visible(session, principal, campaign_id)
     stmt = select(Attempt).where(Attempt.campaign_id == campaign_id)
     if outcome is not None:
-        stmt = stmt.where(Attempt.outcome == outcome)
+        stmt = stmt.where(Attempt.outcome == outcome.value)
     order = {"id": Attempt.id, "dialed_at": Attempt.dialed_at}
     return await list_page(session, stmt, params, [Attempt.number], order)

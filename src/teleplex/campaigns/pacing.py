@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from teleplex.campaigns.abandonment import AbandonLedger
+from teleplex.campaigns.abandonment import AbandonLedger, false_positive_reserve
 from teleplex.campaigns.pacing_estimates import DurationSample, RateEstimate
 from teleplex.campaigns.pacing_risk import CompetingAnswers, freed_agents_pmf, risk_with
 from teleplex.campaigns.states import DialMode  # one vocabulary with the campaign's settings
@@ -128,7 +128,9 @@ class PredictiveSettings:
     `aim` is the share of the legal target the controller steers to on average; the hard gate keeps the
     24-hour and 30-day windows under `gate_share` of the target (a little room for calls already ringing
     when the gate closes). `amd_false_positive_rate` is the operator's measured rate of people hung up on as
-    machines (0 when AMD is off): they count as abandoned but the dialer cannot see them, so their expected number is charged to the ledger.
+    machines (0 when AMD is off): they count as abandoned but the dialer cannot see them, so their expected
+    number is charged to the ledger, and room is kept for more of them (`abandonment.false_positive_reserve`)
+    so that the pacer's own drops tip a window over with probability at most `false_positive_risk`.
 
     There is no separate warm-up setting: with no live answers there is no allowance, so the pacer starts
     progressive and may dial ahead only once the window can take an abandon (about 34 live answers at 3 %).
@@ -143,7 +145,7 @@ class PredictiveSettings:
     max_risk: float = 0.9
     answer_rate_z: float = 1.0
     amd_false_positive_rate: float = 0.0
-    false_positive_margin_z: float = 3.0
+    false_positive_risk: float = 0.01
     lookahead_seconds: float = 60.0
     soft_allowance: float = 3.0
     soft_allowance_share: float = 0.2
@@ -213,12 +215,13 @@ class PredictivePacer(Pacer):
         )
 
     def _setpoint(self) -> float:
-        """The drop rate to steer to: what the gate can sustain, after expected AMD false positives and their
-        margin, times `aim`."""
+        """The drop rate to steer to: what the gate can sustain in a window like the current one (at least
+        100 live answers), after the AMD false positives it must keep room for, times `aim`."""
         s = self.settings
-        fp = s.amd_false_positive_rate
-        margin = s.false_positive_margin_z * math.sqrt(fp / max(self.ledger.day.live, 100.0)) if fp else 0.0
-        return max(0.0, s.aim * s.abandon_target * s.gate_share - fp - margin)
+        live = max(self.ledger.day.live, 100.0)
+        room = s.abandon_target * s.gate_share * live
+        reserve = false_positive_reserve(live * self._fp_per_person, room, s.false_positive_risk)
+        return max(0.0, s.aim * (room - reserve) / live)
 
     # --- decision ----------------------------------------------------------------------------------------
 
@@ -227,9 +230,12 @@ class PredictivePacer(Pacer):
         s = self.settings
         while self._inflight and self._inflight[0][0] < now - 30.0:
             self._inflight_total -= self._inflight.popleft()[1]
+        left = self.ledger.allowance(now, s.lookahead_seconds)  # the expected false positives already charged
         expected_fp = self.ledger.day.live * self._fp_per_person
-        fp_margin = s.false_positive_margin_z * math.sqrt(expected_fp) if expected_fp > 0 else 0.0
-        return self.ledger.allowance(now, s.lookahead_seconds) - fp_margin - max(0.0, self._inflight_total)
+        if expected_fp > 0.0:
+            room = left + expected_fp  # before any false positive
+            left = room - false_positive_reserve(expected_fp, room, s.false_positive_risk)
+        return left - max(0.0, self._inflight_total)
 
     def risk_limit(self, now: float) -> float:
         """The largest acceptable P(no agent | answered) for the next call right now."""

@@ -135,10 +135,10 @@ async def _store(
     request: Request, background: BackgroundTasks, channel: Channel, source: str, event_id: str, body: bytes,
     headers: dict[str, str],
 ) -> bool:  # fmt: skip
-    """Persist (deduplicated), then process after the answer is sent."""
+    """Persist (deduplicated), then process after the answer is sent; in a burst, the recovery pass does."""
     runtime = runtime_for(request.app)
     stored_id, created = await persist_event(runtime.db, runtime.clock, channel.id, source, event_id, body, headers)
-    background.add_task(runtime.process, stored_id)
+    background.add_task(runtime.processor.process_unless_busy, stored_id)
     return created
 
 

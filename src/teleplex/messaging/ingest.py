@@ -7,9 +7,12 @@ per channel by provider id), so a redelivery or a second pass changes nothing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import mimetypes
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -31,6 +34,24 @@ log = get_logger("teleplex.messaging.ingest")
 
 MAX_EVENT_ATTEMPTS = 10
 UNKNOWN_STATUS_PATIENCE = 3  # passes to wait for a status whose message we have not recorded yet
+PROCESSING_SLOTS = 4  # deliveries processed at once: the rest wait in memory (they are stored already)
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def _writing(db: Database) -> AsyncIterator[None]:
+    """SQLite lets one connection write at a time, and a connection that finds the file locked sleeps in
+    growing steps (up to 100 ms) before it tries again: under a burst of webhooks, writers mostly slept while
+    the database sat idle, and the pool ran dry. Writers of this module queue here instead, in order, and
+    meet SQLite's lock only when something else writes. PostgreSQL takes concurrent writers: no queue."""
+    if not db.url.startswith("sqlite"):
+        yield
+        return
+    lock = _WRITE_LOCKS.get(db)
+    if lock is None:
+        lock = _WRITE_LOCKS[db] = asyncio.Lock()
+    async with lock:
+        yield
 
 
 class MessageSink(Protocol):
@@ -72,9 +93,13 @@ async def persist_event(
     headers: dict[str, str],
 ) -> tuple[int, bool]:
     """Store one delivery unless this channel already has it; returns (event id, newly stored)."""
-    async with db.session() as session:
+    async with db.session() as session:  # a redelivery is answered from a read, without queueing to write
         found = await _find_event(session, channel_id, provider_event_id)
-        if found is not None:
+    if found is not None:
+        return found, False
+    async with _writing(db), db.session() as session:
+        found = await _find_event(session, channel_id, provider_event_id)
+        if found is not None:  # it came in while this one waited to write
             return found, False
         event = InboundEvent(channel_id=channel_id, source=source, provider_event_id=provider_event_id, body=body,
                              headers=headers, received_at=clock.now(), attempts=0)
@@ -82,7 +107,7 @@ async def persist_event(
         try:
             await session.flush()
             return event.id, True
-        except IntegrityError:  # the same delivery raced in on another connection
+        except IntegrityError:  # the same delivery raced in on another connection (or another node)
             await session.rollback()
     async with db.session() as session:
         found = await _find_event(session, channel_id, provider_event_id)
@@ -109,14 +134,29 @@ class Processor:
         self.providers = providers
         self.media_dir = media_dir
         self.sink = sink
+        # A burst of webhooks is answered first and processed after: the processing of a few deliveries at
+        # a time keeps connections (and, on SQLite, turns at writing) free for the next acknowledgements.
+        self._slots = asyncio.Semaphore(PROCESSING_SLOTS)
 
     async def process(self, event_id: int) -> bool:
         """Process one event; True when it is done (now or before). Never raises: failures are recorded."""
+        async with self._slots:
+            return await self._process_recorded(event_id)
+
+    async def process_unless_busy(self, event_id: int) -> bool:
+        """The webhook edge's follow-up: process now when a slot is free. In a burst the event stays stored
+        and unprocessed for the recovery pass, so processing never holds up the provider's next delivery
+        (a background task keeps its HTTP/1.1 connection until it ends)."""
+        if self._slots.locked():
+            return False
+        return await self.process(event_id)
+
+    async def _process_recorded(self, event_id: int) -> bool:
         try:
             return await self._process(event_id)
         except Exception as exc:  # noqa: BLE001 - whatever went wrong is recorded and retried
             log.exception("processing an inbound event failed", event_id=event_id)
-            async with self.db.session() as session:
+            async with _writing(self.db), self.db.session() as session:
                 await session.execute(
                     update(InboundEvent).where(InboundEvent.id == event_id, InboundEvent.processed_at.is_(None))
                     .values(attempts=InboundEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
@@ -137,7 +177,7 @@ class Processor:
             await self._finish(event_id, f"unparseable: {exc}")
             return True
         media = await self._fetch_media(channel, parsed.messages)
-        async with self.db.session() as session:
+        async with _writing(self.db), self.db.session() as session:
             event = await session.get(InboundEvent, event_id, with_for_update=True)
             if event is None or event.processed_at is not None:
                 return True
@@ -158,7 +198,7 @@ class Processor:
         return True
 
     async def _finish(self, event_id: int, note: str | None) -> None:
-        async with self.db.session() as session:
+        async with _writing(self.db), self.db.session() as session:
             await session.execute(update(InboundEvent).where(InboundEvent.id == event_id)
                                   .values(processed_at=self.clock.now(), last_error=note))
 
@@ -230,16 +270,20 @@ class Processor:
         return out
 
     async def recover(self, limit: int = 500) -> int:
-        """Process what a crash (or a failure) left unprocessed; returns how many are now done."""
-        async with self.db.session() as session:
-            ids = (await session.execute(
-                select(InboundEvent.id).where(InboundEvent.processed_at.is_(None),
-                                              InboundEvent.attempts < MAX_EVENT_ATTEMPTS)
-                .order_by(InboundEvent.id).limit(limit))).scalars().all()
-        done = 0
-        for event_id in ids:
-            done += await self.process(event_id)
-        return done
+        """Process what a crash, a failure or a burst left unprocessed, batch after batch while whole batches
+        get done; returns how many are now done."""
+        done, after = 0, 0
+        while True:
+            async with self.db.session() as session:
+                ids = (await session.execute(
+                    select(InboundEvent.id).where(InboundEvent.processed_at.is_(None), InboundEvent.id > after,
+                                                  InboundEvent.attempts < MAX_EVENT_ATTEMPTS)
+                    .order_by(InboundEvent.id).limit(limit))).scalars().all()
+            for event_id in ids:
+                done += await self.process(event_id)
+            if len(ids) < limit:
+                return done
+            after = ids[-1]  # events that stay pending (e.g. statuses waiting for their message) wait a pass
 
 
 def _data(inbound: InboundMessage) -> dict[str, object]:

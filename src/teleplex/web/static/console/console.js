@@ -190,7 +190,12 @@ async function acceptChat(id) {
 }
 
 async function answerCall(id) {
-  const r = await api("POST", `/api/v1/interactions/${id}/answer`);
+  let r = await api("POST", `/api/v1/interactions/${id}/answer`);
+  // The offer is published just before the call's record is written: a 404 at once means "not yet".
+  for (let tries = 0; r.status === 404 && tries < 20 && state.offers.has(id); tries++) {
+    await new Promise((done) => setTimeout(done, 250));
+    r = await api("POST", `/api/v1/interactions/${id}/answer`);
+  }
   if (!r.ok) toast(r.error.message);
 }
 
@@ -214,6 +219,7 @@ function onEvent(event) {
       sessionStorage.setItem("tpx-pause-after", "0");
       $("pause-after").checked = false;
     }
+    workspace.recheckCalls(d.state);
     return;
   }
   if (event.type === "interaction.offered" && d.agent_id === agentId) {

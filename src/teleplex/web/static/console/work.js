@@ -57,7 +57,13 @@ export class Workspace {
   async open(id, focus) {
     if (this.tabs.has(id)) { if (focus) this.select(id); return; }
     this.tabs.set(id, { loading: true });
-    const r = await api("GET", `/api/v1/interactions/${id}`);
+    let r = await api("GET", `/api/v1/interactions/${id}`);
+    // A call's record is written just after its live event is published: until it names this agent, the
+    // API answers 404 or 403; that means "not yet", so ask again for a few seconds.
+    for (let tries = 0; [403, 404].includes(r.status) && tries < 20; tries++) {
+      await new Promise((done) => setTimeout(done, 250));
+      r = await api("GET", `/api/v1/interactions/${id}`);
+    }
     if (!r.ok) { this.tabs.delete(id); toast(r.error.message); return; }
     const interaction = r.data;
     const entry = { interaction, ended: false };
@@ -355,6 +361,34 @@ export class Workspace {
   }
 
   // --- events ---
+
+  /** After the agent's own state changes, a call tab whose call is now someone else's (a blind transfer, a
+   * completed consult: the events of the call's new queue may not reach this agent) closes; one that ended
+   * while the event was missed shows as ended. An agent no longer on a call whose record still says "mine,
+   * live" is looking at a record about to be written: it is asked again for a few seconds. */
+  async recheckCalls(agentState) {
+    const offCall = ["wrap_up", "ready", "paused", "logged_out"].includes(agentState);
+    for (const [id, entry] of [...this.tabs]) {
+      if (!entry.panel || entry.ended || entry.interaction.channel !== "voice") continue;
+      for (let tries = 0; tries < 20; tries++) {
+        const r = await api("GET", `/api/v1/interactions/${id}`);
+        if (!this.tabs.has(id) || (!r.ok && ![403, 404].includes(r.status))) break;
+        const mine = r.ok && r.data.agent_id === this.agentId; // 403: the call is someone else's now
+        if (mine && r.data.state === "ended") {
+          entry.ended = true;
+          this.renderTabLabel(entry);
+          break;
+        }
+        if (!mine || !["connected", "held"].includes(r.data.state)) {  // transferred away
+          toast(t("console.transferred"));
+          this.close(id);
+          break;
+        }
+        if (!offCall) break;
+        await new Promise((done) => setTimeout(done, 250));
+      }
+    }
+  }
 
   onEvent(event) {
     const d = event.data || {};
