@@ -2,7 +2,7 @@
 """Chat load benchmark: web-chat sessions and WhatsApp webhook deliveries against one `teleplex serve`.
 
 The bench starts `teleplex serve` as a subprocess on a fresh SQLite database (migrated with `teleplex
-migrate`) in a temporary folder, and the baseline (bench/chat_echo.py: a plain FastAPI echo endpoint under
+migrate`) in a temporary folder, or on PostgreSQL with `--database-url`, and the baseline (bench/chat_echo.py: a plain FastAPI echo endpoint under
 the same uvicorn) as a second subprocess. This process is the client (asyncio + aiohttp), so client and
 server never share an event loop. Three phases, one after the other:
 
@@ -600,28 +600,42 @@ async def post_load(http: aiohttp.ClientSession, url: str, bodies: list[bytes], 
 # --- the database check ---------------------------------------------------------------------------------------
 
 
-def wait_processed(db: Path, channel_id: int, timeout: float) -> int:
+@dataclass
+class Store:
+    """The server's database, read directly for the checks: the SQLite file, or PostgreSQL through psql."""
+
+    sqlite: Path | None = None
+    postgres: str | None = None
+
+    def rows(self, sql: str) -> list[tuple[str, ...]]:
+        if self.sqlite is not None:
+            with contextlib.closing(sqlite3.connect(f"file:{self.sqlite}?mode=ro", uri=True, timeout=30)) as conn:
+                return [tuple(str(v) for v in row) for row in conn.execute(sql).fetchall()]
+        assert self.postgres is not None
+        done = subprocess.run(["psql", self.postgres, "-X", "-At", "-F", "\t", "-c", sql], capture_output=True,
+                              text=True, check=True, timeout=60)  # fmt: skip
+        return [tuple(line.split("\t")) for line in done.stdout.splitlines() if line]
+
+
+def wait_processed(db: Store, channel_id: int, timeout: float) -> int:
     """Wait until the channel's stored deliveries are processed; returns how many are still pending."""
     deadline = time.monotonic() + timeout
     while True:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)) as conn:
-            pending = conn.execute("SELECT count(*) FROM inbound_events WHERE channel_id = ? AND processed_at IS NULL",
-                                   (channel_id,)).fetchone()[0]  # fmt: skip
+        pending = int(db.rows(f"SELECT count(*) FROM inbound_events WHERE channel_id = {int(channel_id)}"
+                              " AND processed_at IS NULL")[0][0])  # fmt: skip
         if pending == 0 or time.monotonic() > deadline:
-            return int(pending)
+            return pending
         time.sleep(0.5)
 
 
-def stored_counts(db: Path, channel_id: int) -> dict[str, int]:
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)) as conn:
-        rows = conn.execute("SELECT provider_message_id, count(*) FROM messages WHERE channel_id = ? AND direction = 'in'"
-                            " GROUP BY provider_message_id", (channel_id,)).fetchall()  # fmt: skip
+def stored_counts(db: Store, channel_id: int) -> dict[str, int]:
+    rows = db.rows(f"SELECT provider_message_id, count(*) FROM messages WHERE channel_id = {int(channel_id)}"
+                   " AND direction = 'in' GROUP BY provider_message_id")  # fmt: skip
     return {str(k): int(n) for k, n in rows}
 
 
-def event_count(db: Path, channel_id: int) -> int:
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)) as conn:
-        return int(conn.execute("SELECT count(*) FROM inbound_events WHERE channel_id = ?", (channel_id,)).fetchone()[0])
+def event_count(db: Store, channel_id: int) -> int:
+    return int(db.rows(f"SELECT count(*) FROM inbound_events WHERE channel_id = {int(channel_id)}")[0][0])
 
 
 def check_stored(expected: set[str], stored: dict[str, int]) -> tuple[int, int]:
@@ -653,7 +667,7 @@ FULL = Load(sessions=5000, hold_s=30, chatters=200, rtt_rate=200, rtt_s=30, inge
             duplicate_share=0.1, senders=500)  # fmt: skip
 
 
-async def client(load: Load, base: str, echo: str, admin_password: str, server_pid: int, echo_pid: int, db: Path,
+async def client(load: Load, base: str, echo: str, admin_password: str, server_pid: int, echo_pid: int, db: Store,
                  phases: set[str]) -> dict[str, Any]:  # fmt: skip
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
     timeout = aiohttp.ClientTimeout(total=120)
@@ -730,6 +744,9 @@ def main() -> int:
     parser.add_argument("--ingest-seconds", type=float, help="length of each ingest load (full: 30)")
     parser.add_argument("--only", action="append", choices=["sessions", "rtt", "ingest"], help="run only these phases")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (database, server log)")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="run the server on this PostgreSQL database instead of a fresh SQLite file "
+                             "(postgresql://...; its public schema is DROPPED first; needs psql)")
     parser.add_argument("--profile", metavar="SECONDS", type=float,
                         help="py-spy record the server for this many seconds from the first phase (needs py-spy)")
     args = parser.parse_args()
@@ -756,10 +773,16 @@ def main() -> int:
     try:
         port, echo_port = free_tcp_port(), free_tcp_port()
         admin_password = "bench-" + os.urandom(8).hex()
-        db = work / "teleplex.db"
+        if args.database_url:
+            db, url = Store(postgres=args.database_url), args.database_url
+            subprocess.run(["psql", args.database_url, "-X", "-q", "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"],
+                           check=True, capture_output=True, timeout=60)  # fmt: skip
+        else:
+            db = Store(sqlite=work / "teleplex.db")
+            url = f"sqlite:///{db.sqlite}"
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("TELEPLEX_")},
-            "TELEPLEX_DATABASE_URL": f"sqlite:///{db}", "TELEPLEX_ADMIN_PASSWORD": admin_password,
+            "TELEPLEX_DATABASE_URL": url, "TELEPLEX_ADMIN_PASSWORD": admin_password,
             "TELEPLEX_HTTP_HOST": "127.0.0.1", "TELEPLEX_HTTP_PORT": str(port), "TELEPLEX_VAR_DIR": str(work / "var"),
             "TELEPLEX_COOKIE_SECURE": "false", "TELEPLEX_LOG_LEVEL": "WARNING",
         }  # fmt: skip
@@ -790,7 +813,7 @@ def main() -> int:
             log(f"work folder kept: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    meta = {"mode": "quick" if args.quick else "full", "load": load.__dict__, "phases": sorted(phases),
+    meta = {"mode": "quick" if args.quick else "full", "database": "postgresql" if args.database_url else "sqlite", "load": load.__dict__, "phases": sorted(phases),
             "cpus": os.cpu_count(), "load_avg_before": [round(x, 2) for x in load_before],
             "load_avg_after": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version(),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "wall_s": round(time.monotonic() - t0, 1)}

@@ -19,6 +19,7 @@ from fakes.harness import APP_SECRET, CHANNELS, fixture_bytes, graph, graph_serv
 from teleplex.app import create_app
 from teleplex.contacts.service import resolve_phone
 from teleplex.messaging.providers import whatsapp
+from teleplex.messaging.runtime import runtime_for
 
 CUSTOMER = "+16505551234"  # the wa_id in the fixtures
 
@@ -32,7 +33,9 @@ class Center(Api):
 
     async def whatsapp(self, channel_id: int, body: bytes) -> httpx.Response:
         headers = {"content-type": "application/json", whatsapp.SIGNATURE_HEADER: whatsapp.sign(APP_SECRET, body)}
-        return await self.client.post(f"/webhooks/whatsapp/{channel_id}", content=body, headers=headers)
+        response = await self.client.post(f"/webhooks/whatsapp/{channel_id}", content=body, headers=headers)
+        await runtime_for(self.app).processor.drain()  # processing follows the provider's answer
+        return response
 
     async def until(self, check, what: str, timeout: float = 10.0):  # noqa: ANN001
         async with asyncio.timeout(timeout):

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from fakes.harness import (  # noqa: F401 - fixtures
     APP_SECRET, VERIFY_TOKEN, Mx, bot, bot_server, fixture_bytes, graph, graph_server, mx, twilio, twilio_server,
 )
-from teleplex.messaging.ingest import persist_event
+from teleplex.messaging.inbox import Delivery, Inbox
 from teleplex.messaging.models import InboundEvent, Message
 from teleplex.messaging.outbox import enqueue_outgoing
 from teleplex.messaging.providers.base import OutgoingContent
@@ -326,6 +326,7 @@ async def test_twilio_signature_uses_the_public_url_behind_a_proxy(mx: Mx) -> No
     r = await mx.client.post(path, content=body, headers={"X-Twilio-Signature": signature,
                                                           "content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 200
+    await mx.runtime.processor.drain()
     assert await mx.count(Message) == 1
 
 
@@ -416,7 +417,7 @@ async def test_crash_between_persist_and_process_is_recovered_at_start(mx: Mx) -
     and processing it again later changes nothing."""
     channel = await mx.channel("whatsapp")
     body = fixture_bytes("whatsapp", "batch")
-    event_id, created = await persist_event(mx.db, mx.clock, channel["id"], "message", "sha256:crash", body, {})
+    event_id, created = await Inbox(mx.db, mx.clock).store(Delivery(channel["id"], "message", "sha256:crash", body))
     assert created and await mx.count(Message) == 0
     await mx.runtime.start()
     try:
@@ -545,3 +546,24 @@ async def test_odd_but_valid_updates_are_stored_on_every_database(mx: Mx) -> Non
     assert event.processed_at is not None, event.last_error
     (message,) = await mx.messages()
     assert message.kind == "unsupported" and message.data["extra"]["keys"] == ["date", "message_id"]
+
+
+async def test_a_database_outage_answers_503_and_the_providers_retry_is_stored_once(mx: Mx, monkeypatch) -> None:
+    """The provider hears "come back" (503, Retry-After), never a 500; its retry lands, exactly once."""
+    from sqlalchemy.exc import OperationalError
+
+    channel = await mx.channel("whatsapp")
+    body = fixture_bytes("whatsapp", "text")
+
+    async def down(batch):  # noqa: ANN001, ANN202
+        raise OperationalError("INSERT INTO inbound_events", {}, Exception("could not connect to server"))
+
+    monkeypatch.setattr(mx.runtime.inbox, "_write", down)
+    r = await mx.whatsapp(channel["id"], body)
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert r.json()["error"]["code"] == "database_unavailable"
+    monkeypatch.undo()
+    assert await mx.count(InboundEvent) == 0
+    assert (await mx.whatsapp(channel["id"], body)).status_code == 200
+    assert (await mx.whatsapp(channel["id"], body)).status_code == 200
+    assert await mx.count(InboundEvent) == 1 and len(await mx.messages()) == 1

@@ -6,7 +6,7 @@ Import the fixtures into a test module (`from fakes.harness import graph, bot, t
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,13 +119,19 @@ class Mx:
             headers[whatsapp.SIGNATURE_HEADER] = whatsapp.sign(APP_SECRET, body)
         elif signature is not None:
             headers[whatsapp.SIGNATURE_HEADER] = signature
-        return await self.client.post(f"/webhooks/whatsapp/{channel_id}", content=body, headers=headers)
+        return await self._delivered(self.client.post(f"/webhooks/whatsapp/{channel_id}", content=body, headers=headers))
+
+    async def _delivered(self, posting: Awaitable[httpx.Response]) -> httpx.Response:
+        """The provider's answer, once what it delivered is processed too (processing follows the answer)."""
+        response = await posting
+        await self.runtime.processor.drain()
+        return response
 
     async def telegram(self, channel_id: int, body: bytes, secret: str | None = TG_SECRET) -> httpx.Response:
         headers = {"content-type": "application/json"}
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-        return await self.client.post(f"/webhooks/telegram/{channel_id}", content=body, headers=headers)
+        return await self._delivered(self.client.post(f"/webhooks/telegram/{channel_id}", content=body, headers=headers))
 
     async def twilio_post(
         self, channel_id: int, body: bytes, status: bool = False, signature: str | None = "valid", token: str = AUTH_TOKEN
@@ -140,7 +146,7 @@ class Mx:
             headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(BASE_URL + path, params)
         elif signature is not None:
             headers["X-Twilio-Signature"] = signature
-        return await self.client.post(path, content=body, headers=headers)
+        return await self._delivered(self.client.post(path, content=body, headers=headers))
 
     async def count(self, model: Any) -> int:
         async with self.db.session() as session:

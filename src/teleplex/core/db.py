@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -9,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only as await_
 
 # Stable constraint names, so Alembic migrations name the same thing the same way on both databases.
 NAMING = {
@@ -59,6 +62,59 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+WRITE_TURN_TIMEOUT = 30.0
+
+
+class WriteTurns:
+    """SQLite lets one connection write at a time, and one that finds the file locked sleeps in growing steps
+    (up to 100 ms) before it tries again: under a burst, writers mostly slept while the file sat idle, and
+    the pool ran dry. Here a transaction takes this process's write turn before its first write and gives it
+    back when it ends, so writers queue in order and meet SQLite's lock only for another process's write.
+    Python's sqlite3 begins a transaction at its first write, so reads before it never hold a stale snapshot.
+    """
+
+    def __init__(self) -> None:
+        self._turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    def install(self, engine: AsyncEngine) -> None:
+        event.listen(engine.sync_engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine.sync_engine, "commit", self._end)
+        event.listen(engine.sync_engine, "rollback", self._end)
+        event.listen(engine.sync_engine.pool, "reset", self._reset)
+        event.listen(engine.sync_engine.pool, "close", self._returned)
+        event.listen(engine.sync_engine.pool, "invalidate", self._returned)
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._turn is None or self._turn[0] is not loop:  # tests run one event loop after another
+            self._turn = (loop, asyncio.Lock())
+        return self._turn[1]
+
+    def _before_execute(self, conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "write_turn" in conn.info or statement.lstrip()[:7].upper().startswith(("SELECT", "PRAGMA", "EXPLAIN")):
+            return
+        lock = self._lock()
+        try:
+            await_(asyncio.wait_for(lock.acquire(), WRITE_TURN_TIMEOUT))
+        except TimeoutError:
+            raise OperationalError(statement, parameters, TimeoutError(
+                f"no turn to write within {WRITE_TURN_TIMEOUT:.0f} s (database is locked)")) from None
+        conn.info["write_turn"] = lock
+
+    def _end(self, conn: Any) -> None:
+        lock = conn.info.pop("write_turn", None)
+        if lock is not None:
+            lock.release()
+
+    def _reset(self, dbapi_conn: Any, record: Any, reset_state: Any) -> None:
+        self._returned(dbapi_conn, record)
+
+    def _returned(self, _dbapi_conn: Any, record: Any, *_: Any) -> None:
+        lock = record.info.pop("write_turn", None) if record is not None else None
+        if lock is not None:
+            lock.release()
+
+
 def create_engine(url: str) -> AsyncEngine:
     """Create the engine; for SQLite make sure its folder exists."""
     if url.startswith("sqlite"):
@@ -67,6 +123,7 @@ def create_engine(url: str) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        WriteTurns().install(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -78,7 +135,6 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: commits when the block ends normally, rolls back on any error."""

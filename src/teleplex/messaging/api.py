@@ -9,7 +9,7 @@ document (providers do not read it; `tests/api/test_messaging_webhooks.py` fuzze
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
@@ -32,7 +32,8 @@ from teleplex.messaging.errors import (
     SignatureMissing,
     WrongMode,
 )
-from teleplex.messaging.ingest import parse_event, persist_event
+from teleplex.messaging.ingest import parse_event
+from teleplex.messaging.inbox import Delivery
 from teleplex.messaging.models import Channel, Message
 from teleplex.messaging.providers import telegram, twilio_sms, whatsapp
 from teleplex.messaging.providers.base import PayloadInvalid
@@ -81,12 +82,16 @@ async def update_channel(
         updated = await service.update_channel(session, clock, box, actor, channel, body)
     except CredentialsUnreadable as exc:
         raise PermissionDenied(f"{exc}; set every credential again to replace them") from None
+    await session.commit()  # before the webhooks' cached copy is dropped, so they cannot read the old one again
+    runtime_for(request.app).forget_channel(channel_id)
     return service.channel_view(updated)
 
 
 @router.delete("/channels/{channel_id}", status_code=204, tags=["channels"])
-async def delete_channel(channel_id: IdPath, session: SessionDep, clock: ClockDep, actor: Writer) -> None:
+async def delete_channel(request: Request, channel_id: IdPath, session: SessionDep, clock: ClockDep, actor: Writer) -> None:
     await service.delete_channel(session, clock, actor, await service.get_channel(session, channel_id))
+    await session.commit()
+    runtime_for(request.app).forget_channel(channel_id)
 
 
 @router.get("/messages/{message_id}", response_model=MessageOut, tags=["messages"])
@@ -102,8 +107,7 @@ async def _channel(request: Request, channel_id: int, kind: ChannelKind) -> tupl
     if not 1 <= channel_id <= MAX_ID:
         raise ChannelNotFound(f"no {kind} channel {channel_id}")
     runtime = runtime_for(request.app)
-    async with runtime.db.session() as session:
-        channel = await session.get(Channel, channel_id)
+    channel = await runtime.webhook_channel(channel_id)
     if channel is None or channel.kind != kind.value:
         raise ChannelNotFound(f"no {kind} channel {channel_id}", {"id": channel_id})
     if not channel.enabled:
@@ -131,14 +135,11 @@ def _validate(kind: ChannelKind, source: str, body: bytes) -> None:
         raise PayloadRejected(str(exc)) from None
 
 
-async def _store(
-    request: Request, background: BackgroundTasks, channel: Channel, source: str, event_id: str, body: bytes,
-    headers: dict[str, str],
-) -> bool:  # fmt: skip
-    """Persist (deduplicated), then process after the answer is sent; in a burst, the recovery pass does."""
-    runtime = runtime_for(request.app)
-    stored_id, created = await persist_event(runtime.db, runtime.clock, channel.id, source, event_id, body, headers)
-    background.add_task(runtime.processor.process_unless_busy, stored_id)
+async def _store(request: Request, channel: Channel, source: str, event_id: str, body: bytes,
+                 headers: dict[str, str]) -> bool:
+    """Persist (deduplicated) and answer; the inbox hands what is new to the processor, which works on it
+    after the provider has its answer."""
+    _, created = await runtime_for(request.app).inbox.store(Delivery(channel.id, source, event_id, body, headers))
     return created
 
 
@@ -163,7 +164,7 @@ async def whatsapp_handshake(
 
 
 @webhooks.post("/whatsapp/{channel_id}")
-async def whatsapp_webhook(request: Request, channel_id: int, background: BackgroundTasks) -> dict:
+async def whatsapp_webhook(request: Request, channel_id: int) -> dict:
     channel, creds = await _channel(request, channel_id, ChannelKind.WHATSAPP)
     body = await _raw_body(request)
     header = request.headers.get(whatsapp.SIGNATURE_HEADER)
@@ -175,13 +176,13 @@ async def whatsapp_webhook(request: Request, channel_id: int, background: Backgr
     # Meta gives no delivery id, and redelivers the same bytes: the body's hash is the dedupe key (and each
     # message inside is deduplicated again by its wamid).
     event_id = "sha256:" + hashlib.sha256(body).hexdigest()
-    created = await _store(request, background, channel, "message", event_id, body,
+    created = await _store(request, channel, "message", event_id, body,
                            _kept_headers(request, whatsapp.SIGNATURE_HEADER))
     return {"ok": True, "duplicate": not created}
 
 
 @webhooks.post("/telegram/{channel_id}")
-async def telegram_webhook(request: Request, channel_id: int, background: BackgroundTasks) -> dict:
+async def telegram_webhook(request: Request, channel_id: int) -> dict:
     channel, creds = await _channel(request, channel_id, ChannelKind.TELEGRAM)
     header = request.headers.get(telegram.SECRET_HEADER)
     if header is None:
@@ -192,7 +193,7 @@ async def telegram_webhook(request: Request, channel_id: int, background: Backgr
         raise WrongMode(f"channel {channel_id} receives by long polling, not by webhook")
     body = await _raw_body(request)
     _validate(ChannelKind.TELEGRAM, "update", body)
-    created = await _store(request, background, channel, "update", str(telegram.update_id(body)), body,
+    created = await _store(request, channel, "update", str(telegram.update_id(body)), body,
                            _kept_headers(request))
     return {"ok": True, "duplicate": not created}
 
@@ -206,7 +207,7 @@ def _twilio_url(request: Request, channel: Channel) -> str:
     return public.rstrip("/") + request.url.path + query
 
 
-async def _twilio(request: Request, channel_id: int, source: str, background: BackgroundTasks) -> bool:
+async def _twilio(request: Request, channel_id: int, source: str) -> bool:
     channel, creds = await _channel(request, channel_id, ChannelKind.SMS_TWILIO)
     body = await _raw_body(request)
     header = request.headers.get(twilio_sms.SIGNATURE_HEADER)
@@ -225,7 +226,7 @@ async def _twilio(request: Request, channel_id: int, source: str, background: Ba
         event_id = f"status:{st.provider_message_id}:{st.status}"
     else:
         event_id = f"message:{parsed.messages[0].provider_message_id}"
-    return await _store(request, background, channel, source, event_id, body,
+    return await _store(request, channel, source, event_id, body,
                         _kept_headers(request, twilio_sms.SIGNATURE_HEADER))
 
 
@@ -233,13 +234,13 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 @webhooks.post("/twilio/{channel_id}")
-async def twilio_webhook(request: Request, channel_id: int, background: BackgroundTasks) -> Response:
+async def twilio_webhook(request: Request, channel_id: int) -> Response:
     """An incoming SMS; answered with empty TwiML (agents reply through the outbox, not inline)."""
-    await _twilio(request, channel_id, "message", background)
+    await _twilio(request, channel_id, "message")
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
 @webhooks.post("/twilio/{channel_id}/status")
-async def twilio_status(request: Request, channel_id: int, background: BackgroundTasks) -> Response:
-    await _twilio(request, channel_id, "status", background)
+async def twilio_status(request: Request, channel_id: int) -> Response:
+    await _twilio(request, channel_id, "status")
     return Response(status_code=204)

@@ -8,16 +8,15 @@ per channel by provider id), so a redelivery or a second pass changes nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import mimetypes
-import weakref
-from collections.abc import AsyncIterator, Callable
+import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teleplex.core.clock import Clock
@@ -34,24 +33,8 @@ log = get_logger("teleplex.messaging.ingest")
 
 MAX_EVENT_ATTEMPTS = 10
 UNKNOWN_STATUS_PATIENCE = 3  # passes to wait for a status whose message we have not recorded yet
-PROCESSING_SLOTS = 4  # deliveries processed at once: the rest wait in memory (they are stored already)
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-@contextlib.asynccontextmanager
-async def _writing(db: Database) -> AsyncIterator[None]:
-    """SQLite lets one connection write at a time, and a connection that finds the file locked sleeps in
-    growing steps (up to 100 ms) before it tries again: under a burst of webhooks, writers mostly slept while
-    the database sat idle, and the pool ran dry. Writers of this module queue here instead, in order, and
-    meet SQLite's lock only when something else writes. PostgreSQL takes concurrent writers: no queue."""
-    if not db.url.startswith("sqlite"):
-        yield
-        return
-    lock = _WRITE_LOCKS.get(db)
-    if lock is None:
-        lock = _WRITE_LOCKS[db] = asyncio.Lock()
-    async with lock:
-        yield
+PROCESSING_SLOTS = 4  # deliveries processed at once; the rest wait in the backlog (they are stored already)
+YIELD_FACTOR = 3.0  # while providers wait for answers, processing takes about 1 / (1 + this) of the time
 
 
 class MessageSink(Protocol):
@@ -88,40 +71,6 @@ def parse_event(kind: ChannelKind, source: str, body: bytes) -> ParsedDelivery:
     raise PayloadInvalid(f"channel kind {kind} has no webhook")
 
 
-async def persist_event(
-    db: Database, clock: Clock, channel_id: int, source: str, provider_event_id: str, body: bytes,
-    headers: dict[str, str],
-) -> tuple[int, bool]:
-    """Store one delivery unless this channel already has it; returns (event id, newly stored)."""
-    async with db.session() as session:  # a redelivery is answered from a read, without queueing to write
-        found = await _find_event(session, channel_id, provider_event_id)
-    if found is not None:
-        return found, False
-    async with _writing(db), db.session() as session:
-        found = await _find_event(session, channel_id, provider_event_id)
-        if found is not None:  # it came in while this one waited to write
-            return found, False
-        event = InboundEvent(channel_id=channel_id, source=source, provider_event_id=provider_event_id, body=body,
-                             headers=headers, received_at=clock.now(), attempts=0)
-        session.add(event)
-        try:
-            await session.flush()
-            return event.id, True
-        except IntegrityError:  # the same delivery raced in on another connection (or another node)
-            await session.rollback()
-    async with db.session() as session:
-        found = await _find_event(session, channel_id, provider_event_id)
-        assert found is not None
-        return found, False
-
-
-async def _find_event(session: AsyncSession, channel_id: int, provider_event_id: str) -> int | None:
-    stmt = select(InboundEvent.id).where(
-        InboundEvent.channel_id == channel_id, InboundEvent.provider_event_id == provider_event_id
-    )
-    return (await session.execute(stmt)).scalar()
-
-
 class Processor:
     """Turns stored deliveries into message rows and status changes, handing each to the sink."""
 
@@ -134,29 +83,50 @@ class Processor:
         self.providers = providers
         self.media_dir = media_dir
         self.sink = sink
-        # A burst of webhooks is answered first and processed after: the processing of a few deliveries at
-        # a time keeps connections (and, on SQLite, turns at writing) free for the next acknowledgements.
+        # A burst of webhooks is answered first and processed after: a few deliveries at a time, so
+        # connections (and, on SQLite, turns at writing) stay free for the next acknowledgements.
         self._slots = asyncio.Semaphore(PROCESSING_SLOTS)
+        self._backlog: deque[int] = deque()
+        self._workers: set[asyncio.Task[None]] = set()
+        self.pressed: Callable[[], bool] = lambda: False  # set by the runtime: are acknowledgements waiting?
 
     async def process(self, event_id: int) -> bool:
         """Process one event; True when it is done (now or before). Never raises: failures are recorded."""
         async with self._slots:
             return await self._process_recorded(event_id)
 
-    async def process_unless_busy(self, event_id: int) -> bool:
-        """The webhook edge's follow-up: process now when a slot is free. In a burst the event stays stored
-        and unprocessed for the recovery pass, so processing never holds up the provider's next delivery
-        (a background task keeps its HTTP/1.1 connection until it ends)."""
-        if self._slots.locked():
-            return False
-        return await self.process(event_id)
+    def submit(self, event_ids: list[int]) -> None:
+        """Process these newly stored events soon, in order, without holding up whoever stored them (the
+        provider has its 200 already). The backlog is only memory: what a crash drops, `recover` finds."""
+        self._backlog.extend(event_ids)
+        while len(self._workers) < min(PROCESSING_SLOTS, len(self._backlog)):
+            task = asyncio.create_task(self._work())
+            self._workers.add(task)
+            task.add_done_callback(self._workers.discard)
+
+    async def _work(self) -> None:
+        """Providers resend what is not answered quickly (and Meta disables slow webhooks), while a customer
+        waits a moment longer for processing unharmed: in a burst, processing gives way to answering."""
+        while self._backlog:  # workers end when the backlog is empty: none idles
+            started = time.monotonic()
+            await self.process(self._backlog.popleft())
+            if self.pressed():
+                await asyncio.sleep(YIELD_FACTOR * len(self._workers) * (time.monotonic() - started))
+
+    def working(self) -> list[asyncio.Task[None]]:
+        return list(self._workers)
+
+    async def drain(self) -> None:
+        """Wait until the backlog is processed (tests, and shutdown)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
 
     async def _process_recorded(self, event_id: int) -> bool:
         try:
             return await self._process(event_id)
         except Exception as exc:  # noqa: BLE001 - whatever went wrong is recorded and retried
             log.exception("processing an inbound event failed", event_id=event_id)
-            async with _writing(self.db), self.db.session() as session:
+            async with self.db.session() as session:
                 await session.execute(
                     update(InboundEvent).where(InboundEvent.id == event_id, InboundEvent.processed_at.is_(None))
                     .values(attempts=InboundEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
@@ -177,7 +147,7 @@ class Processor:
             await self._finish(event_id, f"unparseable: {exc}")
             return True
         media = await self._fetch_media(channel, parsed.messages)
-        async with _writing(self.db), self.db.session() as session:
+        async with self.db.session() as session:
             event = await session.get(InboundEvent, event_id, with_for_update=True)
             if event is None or event.processed_at is not None:
                 return True
@@ -198,7 +168,7 @@ class Processor:
         return True
 
     async def _finish(self, event_id: int, note: str | None) -> None:
-        async with _writing(self.db), self.db.session() as session:
+        async with self.db.session() as session:
             await session.execute(update(InboundEvent).where(InboundEvent.id == event_id)
                                   .values(processed_at=self.clock.now(), last_error=note))
 
@@ -307,4 +277,4 @@ def _data(inbound: InboundMessage) -> dict[str, object]:
     return data
 
 
-__all__ = ["MessageSink", "Processor", "StoreOnlySink", "parse_event", "persist_event"]
+__all__ = ["MessageSink", "Processor", "StoreOnlySink", "parse_event"]

@@ -14,7 +14,7 @@ from teleplex.core.clock import Clock
 from teleplex.core.db import Database
 from teleplex.core.logging import get_logger
 from teleplex.messaging.clients import Providers
-from teleplex.messaging.ingest import persist_event
+from teleplex.messaging.inbox import Delivery, Inbox
 from teleplex.messaging.models import Channel
 from teleplex.messaging.providers import telegram
 from teleplex.messaging.providers.base import PermanentSendError, RetryableSendError
@@ -33,6 +33,7 @@ class TelegramPoller:
     ) -> None:  # fmt: skip
         self.db = db
         self.clock = clock
+        self.inbox = Inbox(db, clock)
         self.providers = providers
         self.channel = channel
         self.on_event = on_event
@@ -60,9 +61,7 @@ class TelegramPoller:
                 if isinstance(update.get("update_id"), int):
                     self.offset = max(self.offset or 0, update["update_id"] + 1)
                 continue
-            event_id, created = await persist_event(
-                self.db, self.clock, self.channel.id, "poll", str(update_id), body, {}
-            )
+            event_id, created = await self.inbox.store(Delivery(self.channel.id, "poll", str(update_id), body))
             new += created
             await self.on_event(event_id)
             self.offset = max(self.offset or 0, update_id + 1)

@@ -7,6 +7,7 @@ loops when `messaging_workers` is on: recovery of unprocessed events, the outbox
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from teleplex.core.settings import Settings
 from teleplex.messaging.clients import Providers
 from teleplex.messaging.crypto import CredentialBox
 from teleplex.messaging.ingest import MessageSink, Processor, StoreOnlySink
+from teleplex.messaging.inbox import Inbox
 from teleplex.messaging.models import Channel
 from teleplex.messaging.outbox import OutboxWorker
 from teleplex.messaging.polling import TelegramPoller
@@ -27,6 +29,7 @@ from teleplex.messaging.schemas import ChannelKind
 log = get_logger("teleplex.messaging")
 
 RECONCILE_SECONDS = 15.0
+CHANNEL_CACHE_SECONDS = 5.0  # how long a webhook may see a channel as it was (another node's edit included)
 _STORE_ONLY = StoreOnlySink()
 
 
@@ -39,12 +42,32 @@ class MessagingRuntime:
         self.box = CredentialBox.from_settings(settings)
         self.providers = Providers(settings, self.box, db, clock)
         self.processor = Processor(db, clock, self.providers, settings.var_dir / "media", self.sink)
+        self.inbox = Inbox(db, clock, stored=self.processor.submit)  # webhooks store here, then processed
+        self.processor.pressed = self.inbox.pressed
         self.outbox = OutboxWorker(db, clock, self.providers, sink=self.sink)
         self.pollers: dict[int, asyncio.Task[None]] = {}
         self.polled: dict[int, Any] = {}  # channel id -> the updated_at its poller was started with
         self.webhooks: dict[int, tuple[str, str]] = {}  # Telegram webhooks registered by this process
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
+        self._channels: dict[int, tuple[float, Channel]] = {}
+
+    async def webhook_channel(self, channel_id: int) -> Channel | None:
+        """The channel a webhook names, read at most every few seconds: under a burst of deliveries, one read
+        instead of one per delivery. Edits through this process's API are seen at once (`forget_channel`)."""
+        cached = self._channels.get(channel_id)
+        if cached is not None and time.monotonic() - cached[0] < CHANNEL_CACHE_SECONDS:
+            return cached[1]
+        async with self.db.session() as session:
+            channel = await session.get(Channel, channel_id)
+        if channel is None:
+            self._channels.pop(channel_id, None)
+        else:
+            self._channels[channel_id] = (time.monotonic(), channel)
+        return channel
+
+    def forget_channel(self, channel_id: int) -> None:
+        self._channels.pop(channel_id, None)
 
     def sink(self) -> MessageSink:
         """The core's sink when it set one on `app.state.message_sink`, else store-only."""
@@ -119,9 +142,9 @@ class MessagingRuntime:
     async def stop(self) -> None:
         self._stop.set()
         self.outbox.wakeup.set()
-        for task in list(self._tasks):
+        for task in [*self._tasks, *self.processor.working()]:  # the backlog is stored: the next start has it
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *self.processor.working(), return_exceptions=True)
         self.pollers.clear()
 
 

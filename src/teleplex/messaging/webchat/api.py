@@ -9,6 +9,7 @@ providers' webhooks they stay out of the OpenAPI document (tests/api/test_webcha
 
 import asyncio
 import json
+import random
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,8 +43,11 @@ Writer = Annotated[Principal, require("channels.write")]
 WIDGET_JS = Path(__file__).resolve().parent.parent.parent / "web" / "static" / "widget.js"
 MAX_SESSION_BODY = 4096
 AUTH_WAIT_SECONDS = 10.0  # a socket that sends no token in this time is closed
-POLL_SECONDS = 1.0  # a socket re-reads its stream this often: replies written by another node arrive too
+POLL_SECONDS = 1.0  # receipts the outbox is still in the way of are retried this often
 SETTLE_TRIES = 30  # after a socket closes, its owed receipts are retried this many times, POLL_SECONDS apart
+# Writers in this process wake the visitor's sockets (the hub); an idle socket also re-reads its stream now
+# and then, jittered so thousands of sockets spread out, for a write the hub did not carry (another node).
+RESYNC_SECONDS = (20.0, 40.0)
 _LATE: set[asyncio.Task[None]] = set()
 
 
@@ -368,8 +372,9 @@ class VisitorConnection:
     async def _pump(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
         while True:
             await self.flush()
+            wait = POLL_SECONDS if self.owed else random.uniform(*RESYNC_SECONDS)
             try:
-                item = await asyncio.wait_for(queue.get(), POLL_SECONDS)
+                item = await asyncio.wait_for(queue.get(), wait)
             except TimeoutError:
                 await self.settle()
                 continue

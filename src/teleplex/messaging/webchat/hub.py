@@ -1,5 +1,6 @@
 """In-process wake-ups for visitors' sockets: a commit that adds to a stream pokes its listeners, and
-agent typing reaches them directly. Sockets also poll the database, so a write on another node is seen."""
+agent typing reaches them directly. Idle sockets also re-read the database now and then (every 20-40 s), so
+a write on another node is seen, late, until events cross nodes."""
 
 from __future__ import annotations
 

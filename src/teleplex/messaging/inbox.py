@@ -1,0 +1,129 @@
+"""The inbox's writer: deliveries that arrive together are stored together, in one transaction.
+
+A provider waits for our 200 until its delivery is stored, and a commit is the slow part of storing it
+(one sync to disk, one round trip). Under a burst, the deliveries that come in while one transaction
+commits are written by the next one: a commit per batch instead of per delivery, with no added wait when
+traffic is light (a lone delivery is written at once, a batch of one). Dedupe stays exact: a delivery
+whose provider id the channel already has, or that came twice in the same batch, stores nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from teleplex.core.clock import Clock
+from teleplex.core.db import Database
+from teleplex.messaging.models import InboundEvent
+
+MAX_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery or polled update, as received."""
+
+    channel_id: int
+    source: str
+    provider_event_id: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return self.channel_id, self.provider_event_id
+
+
+Stored = tuple[int, bool]  # (inbound event id, newly stored)
+
+
+class Inbox:
+    """Stores deliveries with group commit; `store` returns once its delivery is committed."""
+
+    def __init__(self, db: Database, clock: Clock, stored: Callable[[list[int]], Awaitable[None] | None] | None = None,
+                 ) -> None:  # fmt: skip
+        """`stored` hears the ids of newly stored events, after their commit (the processor's cue)."""
+        self.db, self.clock, self._stored = db, clock, stored
+        self._pending: list[tuple[Delivery, asyncio.Future[Stored]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.in_flight = 0  # deliveries whose provider is waiting for our answer
+
+    def pressed(self) -> bool:
+        """Providers are waiting for answers: work that can wait (processing) should give way."""
+        return self.in_flight > 0
+
+    async def store(self, delivery: Delivery) -> Stored:
+        """Store unless the channel already has it. Raises what the database raised (the provider retries)."""
+        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        self._pending.append((delivery, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all())
+        self.in_flight += 1
+        try:
+            return await asyncio.shield(future)  # a caller that goes away does not cancel the others' batch
+        finally:
+            self.in_flight -= 1
+
+    async def _write_all(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                results = await self._write(batch)
+            except IntegrityError:  # another node stored one of them meanwhile: one by one finds which
+                results = []
+                for item in batch:
+                    try:
+                        results += await self._write([item])
+                    except Exception as exc:  # noqa: BLE001 - handed to that delivery's caller
+                        results.append(exc)
+            except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch
+                results = [exc] * len(batch)
+            new_ids = []
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+                    if result[1]:
+                        new_ids.append(result[0])
+            if new_ids and self._stored is not None:
+                outcome = self._stored(new_ids)
+                if outcome is not None:
+                    await outcome
+
+    async def _write(self, batch: list[tuple[Delivery, asyncio.Future[Stored]]]) -> list[Stored | BaseException]:
+        keys = list({d.key for d, _ in batch})
+        async with self.db.session() as session:
+            found = {
+                (channel_id, provider_id): event_id
+                for event_id, channel_id, provider_id in (await session.execute(
+                    select(InboundEvent.id, InboundEvent.channel_id, InboundEvent.provider_event_id)
+                    .where(tuple_(InboundEvent.channel_id, InboundEvent.provider_event_id).in_(keys))))
+            }  # fmt: skip
+            added: dict[tuple[int, str], InboundEvent] = {}
+            for delivery, _ in batch:
+                if delivery.key not in found and delivery.key not in added:
+                    added[delivery.key] = InboundEvent(
+                        channel_id=delivery.channel_id, source=delivery.source,
+                        provider_event_id=delivery.provider_event_id, body=delivery.body, headers=delivery.headers,
+                        received_at=self.clock.now(), attempts=0)  # fmt: skip
+            session.add_all(added.values())
+            await session.flush()
+        results: list[Stored | BaseException] = []
+        first: set[tuple[int, str]] = set()
+        for delivery, _ in batch:
+            if delivery.key in found:
+                results.append((found[delivery.key], False))
+            else:
+                results.append((added[delivery.key].id, delivery.key not in first))
+                first.add(delivery.key)
+        return results
+
+
+__all__ = ["Delivery", "Inbox", "Stored"]
