@@ -12,6 +12,7 @@ from teleplex.audit.api import router as audit_router
 from teleplex.auth.api import router as auth_router
 from teleplex.campaigns.api import router as campaigns_router
 from teleplex.campaigns.dial_api import router as dialing_router
+from teleplex.campaigns.form_api import router as campaign_form_router
 from teleplex.campaigns.live import CampaignDialer
 from teleplex.center.api import router as center_router
 from teleplex.contacts.api import router as contacts_router
@@ -26,8 +27,10 @@ from teleplex.engine.chat import ChatChannel
 from teleplex.engine.conversation_sink import ConversationSink
 from teleplex.engine.engine import Engine
 from teleplex.engine.stream import router as stream_router
+from teleplex.interactions.agent_day_api import router as agent_day_router
 from teleplex.interactions.api import router as interactions_router
 from teleplex.interactions.conversations_api import router as conversations_router
+from teleplex.interactions.screen_pop_api import router as screen_pop_router
 from teleplex.messaging.api import router as messaging_router
 from teleplex.messaging.api import webhooks as messaging_webhooks
 from teleplex.messaging.runtime import runtime_for
@@ -97,7 +100,8 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
     install_error_handlers(app)
     for router in (ops_router, auth_router, center_router, audit_router, engine_router, interactions_router,
                    calls_router, stream_router, conversations_router, campaigns_router, messaging_router, messaging_webhooks,
-                   webchat_router, webchat_public, contacts_router, webrtc_router, dialing_router):
+                   webchat_router, webchat_public, contacts_router, webrtc_router, dialing_router, screen_pop_router,
+                   agent_day_router, campaign_form_router):
         app.include_router(router)
     app.include_router(web_router)  # the web interface's pages, last: its "/" and "/static" claim no API path
     return app

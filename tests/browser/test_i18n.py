@@ -124,6 +124,7 @@ def test_spanish_main_screens_show_no_english_string(live_center: LiveCenter, ch
     ok(admin(live_center).post("/api/v1/agents", json={"user_id": user["id"], "number": "3001",
                                                        "display_name": "Pilar", "device": "PJSIP/3001",
                                                        "queues": [{"queue_id": queue["id"]}]}))
+    ok(admin(live_center).post("/api/v1/campaigns", json={"name": "Otoño", "queue_id": queue["id"]}))
     context = chromium.new_context(locale="es-ES")
     page = context.new_page()
     errors = watch_errors(page)
@@ -131,6 +132,7 @@ def test_spanish_main_screens_show_no_english_string(live_center: LiveCenter, ch
     screens = {
         "/console": "#login-panel:not([hidden]), #workspace:not([hidden])",
         "/wallboard": "#queues article",
+        "/campaigns": "article.campaign .outcomes li",
         "/admin/queues": "table.grid",
         "/admin/agents": "table.grid",
         "/admin/users": "table.grid",
@@ -149,10 +151,19 @@ def test_spanish_main_screens_show_no_english_string(live_center: LiveCenter, ch
     page.locator("#agent-login").click()  # into the workspace: state bar, tabs, customer panel
     expect(page.locator("#state-badge")).to_have_text("Disponible")
     assert _english_left(_visible_text(page)) == [], "/console (working)"
+    page.get_by_role("button", name="Programar devolución de llamada").click()  # the campaign panel's form
+    expect(page.locator(".callback-form")).to_contain_text("Horas en Asia/Tokyo")
+    assert _english_left(_visible_text(page)) == [], "/console (callback)"
     page.goto(live_center.url + "/admin/queues")
     page.locator("#admin-new").click()  # the generic form, labelled from the catalogue
     expect(page.locator(".resource-form")).to_be_visible()
     assert _english_left(_visible_text(page)) == [], "/admin/queues (new)"
+    page.goto(live_center.url + "/admin/campaigns")
+    page.get_by_role("button", name="Listas").click()  # a campaign's lists, then the upload form of a new one
+    page.locator("#list-name").fill("Octubre")
+    page.get_by_role("button", name="Crear lista").click()
+    expect(page.locator("#upload-box form")).to_be_visible()
+    assert _english_left(_visible_text(page)) == [], "/admin/campaigns (lists)"
     assert errors == []
     context.close()
 

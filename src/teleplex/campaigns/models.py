@@ -49,6 +49,8 @@ class Campaign(Base):
     recording: Mapped[bool] = mapped_column(Boolean)
     script: Mapped[str | None] = mapped_column(Text)
     form_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    crm_url_template: Mapped[str | None] = mapped_column(String(2000))  # the screen-pop (center/screen_pop.py)
+    screen_pop_mode: Mapped[str] = mapped_column(String(8), default="tab")  # tab | embed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -155,6 +157,7 @@ class Attempt(Base):
     disposition_id: Mapped[int | None] = mapped_column(ForeignKey("dispositions.id", ondelete="SET NULL"))
     recording_path: Mapped[str | None] = mapped_column(String(300))
     interaction_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id", ondelete="SET NULL"))
+    form_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the campaign form, as the agent filled it
 
 
 class DncEntry(Base):

@@ -10,7 +10,8 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from teleplex.campaigns.rules import DEFAULT_RULES, Outcome
 from teleplex.campaigns.states import DialMode
 from teleplex.campaigns.windows import DEFAULT_WINDOWS, outside_legal_hours
-from teleplex.center.schemas import Clock24, Day, PhoneNumber, SoundName, TimeZoneName, _known_zone
+from teleplex.center.schemas import (Clock24, CrmUrlTemplate, Day, PhoneNumber, ScreenPopMode, ScreenPopModeField,
+                                     SoundName, TimeZoneName, _known_zone)  # fmt: skip
 from teleplex.core.schemas import EARLIEST, LATEST, ApiInput, ApiOutput, Id, Name, Text
 
 Trunk = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]+/[^\s]*\{number\}[^\s]*$", max_length=200)]
@@ -121,6 +122,8 @@ class CampaignFields(ApiInput):
     script: Script | None = None
     form_fields: FormFields = []
     disposition_ids: IdList = []
+    crm_url_template: CrmUrlTemplate | None = None
+    screen_pop_mode: ScreenPopModeField = ScreenPopMode.TAB
 
     _tz = field_validator("default_timezone")(_known_zone)
     _when = field_validator("starts_at", "ends_at")(_instant)
@@ -165,6 +168,7 @@ class CampaignUpdate(CampaignFields):
     recording: bool | None = None  # type: ignore[assignment]
     form_fields: FormFields | None = None  # type: ignore[assignment]
     disposition_ids: IdList | None = None  # type: ignore[assignment]
+    screen_pop_mode: ScreenPopModeField | None = None  # type: ignore[assignment]
 
 
 def campaign_problems(values: dict) -> list[tuple[str, str]]:
@@ -220,6 +224,8 @@ class CampaignOut(ApiOutput):
     script: str | None
     form_fields: list[dict]
     disposition_ids: list[int]
+    crm_url_template: str | None
+    screen_pop_mode: str
     created_at: datetime
     updated_at: datetime
 
@@ -340,6 +346,7 @@ class AttemptOut(ApiOutput):
     amd_result: str | None
     agent_id: int | None
     interaction_id: int | None
+    form_answers: dict[str, Any] | None = None
 
 
 class PreviewOut(ApiOutput):

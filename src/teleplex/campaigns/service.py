@@ -27,7 +27,7 @@ from teleplex.core.crud import flush_or_conflict, get_or_404
 from teleplex.core.errors import Conflict, InvalidInput, PermissionDenied
 
 NULLABLE = frozenset({"description", "queue_id", "starts_at", "ends_at", "caller_id", "trunk", "machine_message",
-                      "abandon_message", "script"})  # fmt: skip
+                      "abandon_message", "script", "crm_url_template"})  # fmt: skip
 CHUNK = 500  # rows per IN (...) query: well under SQLite's and asyncpg's parameter limits
 
 

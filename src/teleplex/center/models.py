@@ -72,6 +72,8 @@ class Queue(Timestamps, Base):
     closed_treatment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"kind": "hangup"|"voicemail", ...}
     chat_auto_assign: Mapped[bool] = mapped_column(Boolean, default=False)  # chats assigned without an accept
     chats_during_call: Mapped[bool] = mapped_column(Boolean, default=False)  # offer chats to agents on a call
+    crm_url_template: Mapped[str | None] = mapped_column(String(2000))  # the screen-pop (center/screen_pop.py)
+    screen_pop_mode: Mapped[str] = mapped_column(String(8), default="tab")  # tab | embed
 
     did_links: Mapped[list[QueueDid]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="QueueDid.did"

@@ -8,8 +8,9 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
+from teleplex.center.screen_pop import ScreenPopMode, template_problem
 from teleplex.core.schemas import ApiInput, ApiOutput, Id, Name, Text
 
 
@@ -47,6 +48,22 @@ Device = Annotated[
     str, StringConstraints(pattern=r"^((PJSIP|SIP|IAX2|Local)/[A-Za-z0-9@._-]{1,80}|browser)$")
 ]
 Clock24 = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+
+
+def _crm_template(value: str) -> str:
+    problem = template_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+CrmUrlTemplate = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_crm_template),
+    Field(description="Screen-pop: the CRM page opened when an agent takes an interaction; placeholders {caller}, "
+                      "{contact_id}, {contact_name}, {queue}, {campaign}, {lead_id}, {interaction}"),
+]
+ScreenPopModeField = Annotated[ScreenPopMode, Field(description="Screen-pop: a new browser tab, or a panel in the "
+                                                               "console")]
 
 
 # --- overflow targets ------------------------------------------------------------------------------------
@@ -121,6 +138,8 @@ class QueueFields(ApiInput):
     closed_treatment: ClosedTreatment | None = None
     disposition_ids: Annotated[list[Id], Field(max_length=200)] = []
     dids: Annotated[list[Did], Field(max_length=100)] = []
+    crm_url_template: CrmUrlTemplate | None = None
+    screen_pop_mode: ScreenPopModeField = ScreenPopMode.TAB
 
     @field_validator("channels")
     @classmethod
@@ -161,6 +180,7 @@ class QueueUpdate(QueueFields):
     announcements: Announcements | None = None  # type: ignore[assignment]
     disposition_ids: Annotated[list[Id], Field(max_length=200)] | None = None  # type: ignore[assignment]
     dids: Annotated[list[Did], Field(max_length=100)] | None = None  # type: ignore[assignment]
+    screen_pop_mode: ScreenPopModeField | None = None  # type: ignore[assignment]
 
     @field_validator("channels")
     @classmethod
@@ -190,6 +210,8 @@ class QueueOut(ApiOutput):
     closed_treatment: dict | None
     disposition_ids: list[int]
     dids: list[str]
+    crm_url_template: str | None
+    screen_pop_mode: str
     created_at: datetime
     updated_at: datetime
 

@@ -57,7 +57,8 @@ class Kind:
 
 QUEUE = Kind(
     Queue, QueueOut, "queue", "queue", "name", "queues",
-    frozenset({"description", "max_wait_seconds", "overflow", "business_hours_id", "closed_treatment"}),
+    frozenset({"description", "max_wait_seconds", "overflow", "business_hours_id", "closed_treatment",
+               "crm_url_template"}),
 )  # fmt: skip
 AGENT = Kind(Agent, AgentOut, "agent", "agent", "number", "agents", frozenset({"device"}))
 PAUSE_REASON = Kind(

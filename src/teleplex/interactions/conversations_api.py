@@ -29,8 +29,8 @@ from teleplex.interactions import conversations
 from teleplex.interactions import service as interactions
 from teleplex.interactions.api import scope
 from teleplex.interactions.models import CannedResponse, Interaction
-from teleplex.messaging.models import Message
-from teleplex.messaging.outbox import enqueue_outgoing
+from teleplex.messaging.models import Channel, Message
+from teleplex.messaging.outbox import enqueue_outgoing, whatsapp_window
 from teleplex.messaging.receipts import agent_read
 from teleplex.messaging.runtime import runtime_for
 from teleplex.messaging.webchat.service import agent_typing
@@ -56,14 +56,31 @@ class ReplyBody(ApiInput):
     # Telegram: a button with this label under the text, asking the customer to share their phone number (the
     # shared contact links their Telegram identity to the profile with that number; see docs/contacts.md)
     ask_phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    # WhatsApp: an approved template (the only thing that may be sent once the 24-hour window has closed)
+    template_name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,512}$")] | None = None
+    template_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> ReplyBody:
-        if (self.text is None and self.media_url is None) == (self.canned_response_id is None):
-            raise ValueError("give either text (and/or media_url) or canned_response_id")
+        given = [self.text is not None or self.media_url is not None, self.canned_response_id is not None,
+                 self.template_name is not None]  # fmt: skip
+        if sum(given) != 1:
+            raise ValueError("give either text (and/or media_url), canned_response_id or template_name")
+        if self.template_language is not None and self.template_name is None:
+            raise ValueError("template_language goes with template_name")
         if self.media_url is None and (self.media_kind is not None or self.filename is not None):
             raise ValueError("media_kind and filename go with media_url")
         return self
+
+
+class WindowOut(ApiOutput):
+    """WhatsApp's 24-hour window: free-form replies only while it is open; approved templates always."""
+
+    applies: bool  # false: this channel has no such window (web chat, Telegram, SMS)
+    open: bool  # true where the window does not apply
+    closes_at: datetime | None
+    last_inbound_at: datetime | None
+    templates: list[dict[str, str]]  # the channel's approved templates: [{"name", "language"}]
 
 
 class NoteBody(ApiInput):
@@ -111,6 +128,12 @@ class MessageOut(ApiOutput):
         if not self.media_path or self.interaction_id is None:
             return None
         return f"/api/v1/conversations/{self.interaction_id}/messages/{self.id}/media"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def template_name(self) -> str | None:
+        """The approved template a WhatsApp message was sent with (its text is WhatsApp's, not ours)."""
+        return ((self.data or {}).get("content") or {}).get("template_name")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -195,6 +218,19 @@ def _seen(request: Request, background: BackgroundTasks, interaction_id: int) ->
     background.add_task(agent_read, runtime.db, runtime.clock, runtime.providers, interaction_id)
 
 
+@router.get("/conversations/{interaction_id}/window", response_model=WindowOut,
+            summary="WhatsApp's 24-hour window: open or closed, until when, and the approved templates to send")  # fmt: skip
+async def window(interaction_id: IdPath, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> dict:
+    conversation = await _workable(session, principal, interaction_id)
+    channel = await session.get(Channel, conversation.channel_ref) if conversation.channel_ref is not None else None
+    if channel is None or channel.kind != "whatsapp" or conversation.peer is None:
+        return {"applies": False, "open": True, "closes_at": None, "last_inbound_at": None, "templates": []}
+    state = await whatsapp_window(session, clock, channel.id, conversation.peer)
+    templates = [{"name": t["name"], "language": t.get("language") or "en_US"}
+                 for t in (channel.settings or {}).get("templates") or [] if isinstance(t, dict) and t.get("name")]
+    return {"applies": True, **state, "templates": templates}
+
+
 @router.post("/conversations/{interaction_id}/accept", status_code=204, summary="Accept an offered conversation")
 async def accept(interaction_id: IdPath, request: Request, background: BackgroundTasks, session: SessionDep,
                  principal: PrincipalDep) -> None:  # fmt: skip
@@ -224,6 +260,11 @@ async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, backg
     assert conversation.channel_ref is not None and conversation.peer is not None
     if body.canned_response_id is not None:
         content = OutgoingContent(text=await _render_canned(session, body.canned_response_id, conversation, principal))
+    elif body.template_name is not None:
+        if conversation.channel != "whatsapp":
+            raise InvalidInput("template_name: only WhatsApp conversations take templates", {"field": "template_name"})
+        content = OutgoingContent(kind=MessageKind.TEMPLATE, template_name=body.template_name,
+                                  language=body.template_language or "en_US")  # fmt: skip
     elif body.media_url is not None:
         content = _attachment(request, conversation, body)
     else:

@@ -51,6 +51,13 @@ CREDENTIALS: dict[ChannelKind, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 
+class ApprovedTemplate(ApiInput):
+    """A WhatsApp message template Meta has approved, offered to agents when a conversation's window is closed."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,512}$")]
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")] = "en_US"
+
+
 class ChannelSettings(ApiInput):
     """Public settings, per kind; unset fields are left out."""
 
@@ -67,12 +74,15 @@ class ChannelSettings(ApiInput):
         None, description="The base URL providers call, when a proxy stands in front (Twilio signs that URL)"
     )
     rate_per_second: float | None = Field(None, ge=0.1, le=1000, description="sending rate limit")
+    templates: Annotated[list[ApprovedTemplate], Field(max_length=200)] | None = Field(
+        None, description="WhatsApp: the approved templates agents may send when the 24-hour window is closed")
     queue_id: Id | None = Field(None, description="the queue this channel's conversations wait in (default: the "
                                                   "first queue that takes this kind of channel)")
 
 
 SETTINGS: dict[ChannelKind, frozenset[str]] = {
-    ChannelKind.WHATSAPP: frozenset({"phone_number_id", "business_account_id", "public_url", "rate_per_second"}),
+    ChannelKind.WHATSAPP: frozenset({"phone_number_id", "business_account_id", "public_url", "rate_per_second",
+                                     "templates"}),
     ChannelKind.TELEGRAM: frozenset({"mode", "webhook_url", "public_url", "rate_per_second"}),
     ChannelKind.SMS_TWILIO: frozenset({"from_number", "messaging_service_sid", "status_callback_url", "public_url",
                                        "rate_per_second"}),

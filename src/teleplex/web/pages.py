@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 router = APIRouter(include_in_schema=False)
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+MONITOR_PERMISSIONS = {"campaigns.read", "campaigns.control", "campaigns.write"}  # supervisors and admins
 NO_STORE = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
 
 
@@ -69,6 +70,8 @@ def _nav(me: dict[str, Any]) -> list[tuple[str, str]]:
         items.append(("/console", "nav.console"))
     if "queues.read" in permissions:
         items.append(("/wallboard", "nav.wallboard"))
+    if permissions & MONITOR_PERMISSIONS:
+        items.append(("/campaigns", "nav.campaigns"))
     if "queues.write" in permissions:
         items.append(("/admin/queues", "nav.admin"))
     return items
@@ -122,9 +125,23 @@ async def wallboard_page(request: Request) -> Response:
     return render(request, "wallboard.html", me)
 
 
+@router.get("/campaigns")
+async def campaigns_page(request: Request) -> Response:
+    """The supervisor's campaign monitor: progress, attempts by outcome, abandonment against its target."""
+    me = await viewer(request)
+    if me is None:
+        return _login_redirect(request)
+    return render(request, "campaigns.html", me)
+
+
 @router.get("/admin")
 async def admin_home(request: Request) -> Response:
-    return RedirectResponse("/admin/queues", status_code=303)
+    """The first screen this user may use (a supervisor: do-not-call); none: the queues' "you may not" page."""
+    me = await viewer(request)
+    permissions = set(me["permissions"]) if me else set()
+    allowed = [r["key"] for r in RESOURCES if r["permission"] in permissions]
+    allowed += ["audit-log"] if "audit.read" in permissions else []
+    return RedirectResponse(f"/admin/{(allowed or ['queues'])[0]}", status_code=303)
 
 
 @router.get("/admin/{resource}")
@@ -134,7 +151,10 @@ async def admin_page(request: Request, resource: str) -> Response:
         return _login_redirect(request)
     if resource != "audit-log" and resource not in BY_KEY:
         raise NotFound(f"no administration screen '{resource}'")
-    return render(request, "admin.html", me, resource=resource, resources=RESOURCES)
+    permissions = set(me["permissions"])
+    needed = "audit.read" if resource == "audit-log" else BY_KEY[resource]["permission"]
+    # a user without this screen's right sees why, not an empty page (the API refuses them anyway)
+    return render(request, "admin.html", me, resource=resource, resources=RESOURCES, denied=needed not in permissions)
 
 
 @router.get("/static/{path:path}")

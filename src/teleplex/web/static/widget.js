@@ -317,6 +317,7 @@
     pending[cid] = { text: text, el: node };
     transmit(cid);
     typing(false);
+    typingSent = 0; // the next keystroke starts a new message: say so at once
   }
 
   function typing(on) {

@@ -3,6 +3,7 @@
 // shown next to the field they name. The audit log has its own small view at the end.
 
 import { PAGE, api, t, fmt, el, toast, errorFields } from "./common.js";
+import { listsScreen } from "./admin_lists.js";
 
 const body = document.getElementById("admin-body");
 const resource = PAGE.resources.find((r) => r.key === PAGE.resource);
@@ -189,6 +190,9 @@ async function list() {
         } }, t("admin.edit_button")) : null,
         resource.key === "channels" && item.kind === "webchat"
           ? el("button", { type: "button", class: "secondary", onclick: () => snippet(item) }, t("admin.snippet")) : null,
+        resource.key === "campaigns"
+          ? el("button", { type: "button", class: "secondary", onclick: () => listsScreen(body, item, () => list()) },
+            t("lists.button")) : null,
         el("button", { type: "button", class: "danger", onclick: async () => {
           if (!confirm(t("admin.confirm_delete", { name: item[resource.label] || `#${item.id}` }))) return;
           const d = await api("DELETE", `${resource.path}/${item.id}`);

@@ -4,6 +4,8 @@
 import { PAGE, api, t, fmt, el, toast, EventSocket } from "./common.js";
 import { Workspace } from "./work.js";
 import { BrowserPhone } from "./browser_phone.js";
+import { CampaignPanel } from "./campaigns.js";
+import { MyDay } from "./my_day.js";
 
 const agentId = PAGE.me.agent_id;
 const $ = (id) => document.getElementById(id);
@@ -18,6 +20,11 @@ const state = {
 };
 
 const workspace = new Workspace({ agentId, queues: state.queues, getPhone: () => state.phone });
+const campaigns = new CampaignPanel({ agentId, queues: state.queues,
+  memberQueueIds: () => ((state.profile && state.profile.queues) || []).map((m) => m.queue_id),
+  getInteraction: () => { const id = workspace.current(); return id ? workspace.tabs.get(id).interaction : null; } });
+
+const myDay = new MyDay({ agentId, root: $("my-day-body") });
 
 async function loadReference() {
   const [profile, queues, reasons] = await Promise.all([
@@ -236,12 +243,17 @@ function onEvent(event) {
     state.offers.delete(d.interaction_id);
     renderOffers();
   }
+  myDay.onEvent(event);
+  campaigns.onEvent(event);
   workspace.onEvent(event);
 }
 
 async function main() {
   bindStateBar();
   await loadReference();
+  await campaigns.load();
+  setInterval(() => campaigns.load(), 30000); // campaigns started or paused meanwhile
+  myDay.start();
   const presence = await api("GET", `/api/v1/agents/${agentId}/presence`);
   if (presence.ok) showPresence(presence.data);
   if (presence.ok && presence.data.state !== "logged_out" && sessionStorage.getItem("tpx-device-kind") === "browser") {

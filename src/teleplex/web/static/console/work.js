@@ -5,6 +5,8 @@
 
 import { api, t, fmt, el, toast } from "./common.js";
 import { showCustomer } from "./customer.js";
+import { bodyNode, statusNode, uploadFile, TypingSignal, typingIndicator, windowControls } from "./chat_extras.js";
+import { screenPop, forgetScreenPop } from "./screen_pop.js";
 
 const draftKey = (id, field) => `tpx-draft:${id}:${field}`;
 
@@ -78,6 +80,7 @@ export class Workspace {
     this.renderTabLabel(entry);
     document.getElementById("no-work").hidden = true;
     if (focus || !this.current() || this.active === id) this.select(id);
+    screenPop(id, entry.panel, focus);
   }
 
   current() { return this.tabs.get(this.active) && this.tabs.get(this.active).panel ? this.active : null; }
@@ -120,6 +123,8 @@ export class Workspace {
     entry.panel.remove();
     this.tabs.delete(id);
     for (const key of Object.keys(sessionStorage)) if (key.startsWith(`tpx-draft:${id}:`)) sessionStorage.removeItem(key);
+    forgetScreenPop(id);
+    if (entry.typingSignal) entry.typingSignal.stop();
     const rest = [...this.tabs.keys()];
     if (rest.length) this.select(rest[0]); else document.getElementById("no-work").hidden = false;
   }
@@ -200,21 +205,42 @@ export class Workspace {
   async renderChat(entry) {
     const i = entry.interaction;
     entry.log = el("ol", { class: "messages", role: "log", "aria-live": "polite", "aria-label": t("console.messages") });
+    entry.typing = typingIndicator();
     const reply = draftArea(i.id, "reply", { name: "reply", rows: 3, "aria-label": t("console.reply") });
     const send = async (body) => {
       const r = await api("POST", `/api/v1/conversations/${i.id}/reply`, body);
-      if (!r.ok) { toast(r.error.message); return false; }
+      if (!r.ok) {
+        toast(r.error.message);
+        if (r.error.code === "window_closed" && entry.window) entry.window.refresh();
+        return false;
+      }
       await this.loadMessages(entry);
       return true;
     };
     reply.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
     });
+    if (i.channel === "webchat") { // only the web chat shows the agent's typing to the customer
+      entry.typingSignal = new TypingSignal(i.id);
+      reply.addEventListener("input", () => { if (reply.value) entry.typingSignal.keystroke(); else entry.typingSignal.stop(); });
+    }
+    // a file goes with the reply, its text the caption (web chat: the center keeps the file)
+    const file = el("input", { type: "file", name: "attachment", "aria-label": t("console.attach"), hidden: i.channel !== "webchat" });
     const form = el("form", { class: "reply", onsubmit: async (e) => {
       e.preventDefault();
-      if (!reply.value.trim()) return;
-      if (await send({ text: reply.value })) clearDraft(reply, i.id);
-    } }, reply, el("button", { type: "submit" }, t("console.send")));
+      const chosen = file.files && file.files[0];
+      if (!reply.value.trim() && !chosen) return;
+      if (entry.typingSignal) entry.typingSignal.stop();
+      let body = { text: reply.value };
+      if (chosen) {
+        toast(t("console.uploading"));
+        const up = await uploadFile(i.id, chosen);
+        if (!up.ok) { toast(up.error.message); return; }
+        body = { ...up.body, ...(reply.value.trim() ? { text: reply.value } : {}) };
+      }
+      if (await send(body)) { clearDraft(reply, i.id); file.value = ""; }
+    } }, reply, el("div", { class: "row" }, file, el("button", { type: "submit" }, t("console.send"))));
+    entry.window = windowControls(i.id, form, send);
 
     const canned = el("select", { name: "canned", "aria-label": t("console.canned") },
       ...this.canned.map((c) => el("option", { value: c.id }, `/${c.shortcut} — ${c.title}`)));
@@ -261,9 +287,10 @@ export class Workspace {
     entry.panel.append(
       el("header", { class: "panel-head" }, el("h2", {}, t(`channel.${i.channel}`), " · ", i.caller_name || i.caller_id || ""),
         el("span", { class: "muted" }, t("console.in_queue", { queue: this.queueName(i.queue_id) }))),
-      entry.log, form, cannedForm, noteForm,
+      entry.window.line, entry.log, entry.typing, form, entry.window.templateForm, cannedForm, noteForm,
       el("div", { class: "row split" }, transferForm, resolveForm));
     await this.loadMessages(entry);
+    entry.window.refresh();
     const detail = await api("GET", `/api/v1/interactions/${i.id}`);
     if (detail.ok) {
       entry.notes = (detail.data.timeline || []).filter((e) => e.kind === "note")
@@ -282,9 +309,8 @@ export class Workspace {
   drawMessages(entry) {
     const items = [
       ...(entry.messages || []).map((m) => ({ at: m.created_at, node: el("li", { class: `msg ${m.direction}`, dataset: { messageId: m.id } },
-        el("span", { class: "text" }, m.text ?? (m.media_mime ? t("console.media", { type: m.media_mime }) : "")),
-        el("span", { class: "meta" }, fmt.time(m.created_at),
-          m.direction === "out" ? el("span", { class: "status", dataset: { status: m.status } }, " · ", t(`status.${m.status}`)) : null)) })),
+        bodyNode(m),
+        el("span", { class: "meta" }, fmt.time(m.created_at), m.direction === "out" ? statusNode(m) : null)) })),
       ...entry.notes.map((n) => ({ at: n.at, node: el("li", { class: "msg note" }, el("span", { class: "text" }, n.text),
         el("span", { class: "meta" }, t("console.private_note"), " · ", fmt.time(n.at))) })),
     ].sort((a, b) => new Date(a.at) - new Date(b.at));
@@ -399,7 +425,13 @@ export class Workspace {
     const entry = this.tabs.get(d.interaction_id);
     if (event.type === "interaction.connected" && d.agent_id === this.agentId) { this.open(d.interaction_id, true); return; }
     if (!entry || !entry.panel) return;
-    if (event.type === "conversation.message" || event.type === "conversation.message_status") { this.loadMessages(entry); return; }
+    if (event.type === "conversation.typing") { if (d.who === "visitor" && entry.typing) entry.typing.show(d.typing); return; }
+    if (event.type === "conversation.message" || event.type === "conversation.message_status") {
+      if (event.type === "conversation.message" && entry.typing) entry.typing.show(false); // the message it was typing
+      this.loadMessages(entry);
+      if (event.type === "conversation.message" && entry.window) entry.window.refresh(); // a customer's message reopens it
+      return;
+    }
     if (["interaction.ended", "interaction.resolved"].includes(event.type)) {
       entry.ended = true;
       this.renderTabLabel(entry);

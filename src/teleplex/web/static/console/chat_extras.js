@@ -1,0 +1,127 @@
+// A chat's extras beside its messages: each outgoing message's delivery status (with the provider's reason
+// when it failed), the files in the conversation (images inline, other files to download), sending a file,
+// "typing…" both ways, and WhatsApp's 24-hour window with its approved templates once it has closed.
+
+import { api, t, fmt, el, toast } from "./common.js";
+
+/** The delivery status of an outgoing message, as the agent reads it. */
+export function statusNode(m) {
+  const failed = m.status === "failed";
+  const reason = m.error_message || m.error_code || "";
+  return el("span", { class: `status${failed ? " failed" : ""}`, dataset: { status: m.status }, title: failed ? reason : null },
+    " · ", failed && reason ? t("console.delivery_failed", { reason }) : t(`status.${m.status}`));
+}
+
+/** The message's body: its text, its file (an image shown, another file linked), or a template's name. */
+export function bodyNode(m) {
+  const parts = [];
+  if (m.template_name) parts.push(el("span", { class: "template" }, `${t("console.template")}: ${m.template_name}`));
+  if (m.media_url) {
+    const name = m.filename || t("console.attachment");
+    if ((m.media_mime || "").startsWith("image/")) {
+      parts.push(el("a", { href: m.media_url, target: "_blank", rel: "noopener", class: "media" },
+        el("img", { src: m.media_url, alt: name, loading: "lazy" })));
+    } else {
+      parts.push(el("a", { href: m.media_url, download: name, class: "media file" }, t("console.download", { name })));
+    }
+  } else if (m.media_mime && !m.text) {
+    parts.push(t("console.media", { type: m.media_mime }));
+  }
+  if (m.text) parts.push(el("span", { class: "caption" }, m.text));
+  return el("span", { class: "text" }, ...parts);
+}
+
+/** Uploads a file to the conversation (web chat) and answers the reply body that sends it. */
+export async function uploadFile(interactionId, file) {
+  let response;
+  try {
+    response = await fetch(`/api/v1/conversations/${interactionId}/attachments?filename=${encodeURIComponent(file.name)}`, {
+      method: "POST", credentials: "same-origin", body: file,
+      headers: { "X-Requested-With": "teleplex-web", "Content-Type": file.type || "application/octet-stream" } });
+  } catch {
+    return { ok: false, error: { message: t("error.network") } };
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) return { ok: false, error: (data && data.error) || { message: `HTTP ${response.status}` } };
+  return { ok: true, body: { media_url: data.media_url, media_kind: data.media_kind, filename: data.filename } };
+}
+
+/**
+ * The agent's typing, told to the visitor: "typing" at most every few seconds while keys are pressed, and
+ * "stopped" after a pause or when the reply is sent.
+ */
+export class TypingSignal {
+  constructor(interactionId, { every = 3000, idle = 4000 } = {}) {
+    this.path = `/api/v1/conversations/${interactionId}/typing`;
+    this.every = every;
+    this.idle = idle;
+    this.lastSent = 0;
+    this.on = false;
+    this.timer = null;
+  }
+
+  keystroke() {
+    const now = Date.now();
+    if (!this.on || now - this.lastSent >= this.every) {
+      this.on = true;
+      this.lastSent = now;
+      api("POST", this.path, { typing: true });
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.stop(), this.idle);
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    if (!this.on) return;
+    this.on = false;
+    api("POST", this.path, { typing: false });
+  }
+}
+
+/** The customer's typing, shown under the messages; it hides itself if the "stopped" never comes. */
+export function typingIndicator() {
+  const node = el("p", { class: "typing muted", "aria-live": "polite" });
+  let timer = null;
+  node.show = (on) => {
+    clearTimeout(timer);
+    node.textContent = on ? t("console.typing") : "";
+    if (on) timer = setTimeout(() => { node.textContent = ""; }, 10000);
+  };
+  return node;
+}
+
+/**
+ * WhatsApp's window: a line saying until when free text may be sent; once closed, the reason, the reply
+ * box disabled, and a picker of the channel's approved templates instead.
+ */
+export function windowControls(interactionId, replyForm, send) {
+  const line = el("p", { class: "window", role: "status", hidden: true });
+  const picker = el("select", { name: "template", "aria-label": t("console.template") });
+  const templateForm = el("form", { class: "row template", hidden: true, onsubmit: async (e) => {
+    e.preventDefault();
+    if (!picker.value) return;
+    const [name, language] = picker.value.split("|");
+    if (await send({ template_name: name, template_language: language })) toast(t("console.sent_template"));
+  } }, el("label", { class: "inline" }, t("console.template"), picker),
+  el("button", { type: "submit" }, t("console.send_template")));
+  let timer = null;
+
+  const refresh = async () => {
+    const r = await api("GET", `/api/v1/conversations/${interactionId}/window`);
+    if (!r.ok || !r.data.applies) { line.hidden = true; templateForm.hidden = true; return; }
+    const w = r.data;
+    line.hidden = false;
+    line.classList.toggle("closed", !w.open);
+    line.textContent = w.open ? t("console.window_open", { time: fmt.dateTime(w.closes_at) }) : t("console.window_closed");
+    for (const field of replyForm.querySelectorAll("textarea, button, input")) field.disabled = !w.open;
+    templateForm.hidden = w.open;
+    picker.replaceChildren(...w.templates.map((x) => el("option", { value: `${x.name}|${x.language}` }, `${x.name} (${x.language})`)));
+    templateForm.querySelector("button").disabled = !w.templates.length;
+    if (!w.open && !w.templates.length) line.textContent = `${t("console.window_closed")} ${t("console.no_templates")}`;
+    clearTimeout(timer);
+    const left = w.open && w.closes_at ? new Date(w.closes_at) - Date.now() : null;
+    if (left !== null && left < 2 ** 31 - 1) timer = setTimeout(refresh, Math.max(0, left) + 500); // it closes while shown
+  };
+  return { line, templateForm, refresh };
+}

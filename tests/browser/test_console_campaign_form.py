@@ -1,0 +1,132 @@
+"""The campaign's form in the agent console: once the agent dials a previewed lead, the campaign's script and
+form stay on screen; saving with a required answer missing shows the API's reason next to that field, and the
+answers saved are kept with the call's attempt. A campaign call the dialer puts through (no preview) brings
+its form up too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from console_harness import LiveCenter, admin, live_center, make_agent, ok, sign_in, watch_errors  # noqa: F401
+from sqlalchemy import select
+from test_console_campaigns import ALL_DAY, CSV, RecordingVoice
+
+from teleplex.campaigns import service
+from teleplex.campaigns.live import CampaignDialer
+from teleplex.campaigns.models import Lead
+from teleplex.core.clock import SystemClock
+from teleplex.interactions import service as interactions
+
+pytestmark = pytest.mark.browser
+
+FORM = [
+    {"name": "plan", "label": "New plan", "type": "select", "options": ["gold", "silver"], "required": True},
+    {"name": "seats", "label": "Seats", "type": "number"},
+    {"name": "consent", "label": "May we call again", "type": "checkbox"},
+]
+
+
+def test_an_agent_fills_the_campaign_form_during_the_call(live_center: LiveCenter, chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    client = admin(live_center)
+    queue = ok(client.post("/api/v1/queues", json={"name": "Outbound", "channels": ["voice"]}))
+    campaign = ok(client.post("/api/v1/campaigns", json={
+        "name": "Renewals", "queue_id": queue["id"], "dial_mode": "preview", "trunk": "PJSIP/{number}@carrier",
+        "calling_windows": ALL_DAY, "allow_outside_legal_hours": True, "form_fields": FORM,
+        "script": "Good morning {first_name}, about your {plan} plan"}))
+    lst = ok(client.post(f"/api/v1/campaigns/{campaign['id']}/lists", json={"name": "today"}))
+    ok(client.post(f"/api/v1/campaign-lists/{lst['id']}/import", params={"phone_column": "phone",
+                   "first_name_column": "first_name", "last_name_column": "last_name"},
+                   content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
+    ok(client.post(f"/api/v1/campaigns/{campaign['id']}/start"))
+    make_agent(live_center, "jorge", [queue["id"]], display_name="Jorge", number="2401")
+
+    voice = RecordingVoice()
+
+    async def dialer_on() -> None:
+        state = live_center.app.state
+        state.dialer = CampaignDialer(state.engine, voice, live_center.settings)  # type: ignore[arg-type]
+
+    live_center.call(dialer_on())
+    try:
+        context = chromium.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        errors = watch_errors(page)
+        sign_in(page, live_center, "jorge")
+        page.locator("#agent-login").click()
+        expect(page.locator("#state-badge")).to_have_text("Ready")
+        page.locator(f"li[data-campaign-id='{campaign['id']}']").get_by_role("button", name="Next lead").click()
+        page.locator("#lead-card").get_by_role("button", name="Dial").click()
+
+        form = page.locator("form.campaign-form")
+        expect(form.locator("h3")).to_have_text("Form: Renewals")
+        expect(form.locator(".script")).to_have_text("Good morning Ana, about your gold plan")
+        form.get_by_label("Seats").fill("12")
+        form.get_by_role("button", name="Save answers").click()  # no plan chosen yet
+        expect(form.locator("[data-field=plan] .field-error")).to_have_text("is required")
+        expect(form.get_by_label("New plan (required)")).to_have_attribute("aria-invalid", "true")
+        expect(form.get_by_label("New plan (required)")).to_be_focused()
+
+        form.get_by_label("New plan (required)").select_option("silver")
+        form.get_by_label("May we call again").check()
+        form.get_by_role("button", name="Save answers").click()
+        expect(page.locator("#dial-status")).to_have_text("Answers saved.")
+        expect(form.locator("[data-field=plan] .field-error")).to_be_hidden()
+        attempts = ok(client.get(f"/api/v1/campaigns/{campaign['id']}/attempts"))["items"]
+        assert [a["form_answers"] for a in attempts] == [{"plan": "silver", "seats": 12, "consent": True}]
+        assert errors == []
+        context.close()
+    finally:
+        live_center.app.state.dialer = None
+
+
+def test_a_campaign_call_put_through_brings_up_its_form(live_center: LiveCenter, chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    client = admin(live_center)
+    queue = ok(client.post("/api/v1/queues", json={"name": "Winback desk", "channels": ["voice"]}))
+    campaign = ok(client.post("/api/v1/campaigns", json={
+        "name": "Winback", "queue_id": queue["id"], "dial_mode": "progressive", "trunk": "PJSIP/{number}@carrier",
+        "calling_windows": ALL_DAY, "allow_outside_legal_hours": True, "form_fields": FORM,
+        "script": "Hello {first_name}, we miss you"}))
+    lst = ok(client.post(f"/api/v1/campaigns/{campaign['id']}/lists", json={"name": "today"}))
+    ok(client.post(f"/api/v1/campaign-lists/{lst['id']}/import", params={"phone_column": "phone",
+                   "first_name_column": "first_name", "last_name_column": "last_name"},
+                   content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
+    agent = make_agent(live_center, "karla", [queue["id"]], display_name="Karla", number="2402")
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, live_center, "karla")
+    page.locator("#agent-login").click()
+    expect(page.locator("#state-badge")).to_have_text("Ready")
+    expect(page.locator("#campaign-form-box")).to_be_empty()
+
+    async def call_put_through() -> None:
+        """What the dialer stores and announces when a lead answers and is bridged to the agent."""
+        app = live_center.app
+        now = SystemClock().now()
+        async with app.state.db.session() as session:
+            first = select(Lead).where(Lead.campaign_id == campaign["id"]).order_by(Lead.id).limit(1)
+            lead = (await session.execute(first)).scalar_one()
+            attempt = await service.begin_attempt(session, lead, now)
+            call = await interactions.open_interaction(session, now, channel="voice", direction="outbound")
+            attempt.interaction_id, attempt.agent_id = call.id, agent["id"]
+            await session.commit()
+            call_id = call.id
+        app.state.engine.publish("interaction.connected", now, {"interaction_id": call_id, "channel": "voice",
+                                 "queue_id": queue["id"], "agent_id": agent["id"]},
+                                 queue_id=queue["id"], agent_id=agent["id"])  # fmt: skip
+
+    live_center.call(call_put_through())
+    form = page.locator("form.campaign-form")
+    expect(form.locator("h3")).to_have_text("Form: Winback")
+    expect(form.locator(".script")).to_have_text("Hello Ana, we miss you")
+    expect(form.get_by_label("New plan (required)")).to_be_visible()
+    assert errors == []
+    context.close()
