@@ -291,11 +291,11 @@ async def queue_for_channel(session: Any, channel_settings: dict[str, Any] | Non
     from teleplex.center.models import Queue
 
     wanted = (channel_settings or {}).get("queue_id")
-    if isinstance(wanted, int):
-        queue = await session.get(Queue, wanted)
-        if queue is not None:
-            return queue.id
-    for queue in (await session.execute(select(Queue).order_by(Queue.id))).scalars():
-        if kind in (queue.channels or []):
-            return queue.id
+    if isinstance(wanted, int):  # ids and channel lists only: this runs for every message that comes in
+        found = (await session.execute(select(Queue.id).where(Queue.id == wanted))).scalar()
+        if found is not None:
+            return int(found)
+    for queue_id, channels in await session.execute(select(Queue.id, Queue.channels).order_by(Queue.id)):
+        if kind in (channels or []):
+            return int(queue_id)
     return None
