@@ -285,7 +285,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=None, help="seeds per scenario (10; quick: 2)")
     parser.add_argument("--days", type=int, default=None, help="simulated 8-hour shifts (30; quick: 2)")
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
-    parser.add_argument("--only", default=None, help="run only scenarios whose name contains this text")
+    parser.add_argument(
+        "--only", default=None, help="run only scenarios whose name contains this text from a word's start"
+    )
     parser.add_argument(
         "--plot", default=None, help=f"draw the figures to this PNG ('' for none; all 36 scenarios: {PLOT})"
     )
@@ -294,7 +296,7 @@ def main() -> None:
     args.days = args.days or (2 if args.quick else 30)
     todo = cases(args.quick, args.seeds, args.days)
     if args.only:
-        todo = [c for c in todo if args.only in c.name]
+        todo = [c for c in todo if f" {args.only}" in f" {c.name}"]  # from a word's start: "5a " is not "25a "
     started = time.monotonic()
     print(f"# dialer benchmark: {len(todo)} scenarios × {args.seeds} seeds × {args.days} days", flush=True)
     results: list[dict] = []

@@ -131,6 +131,8 @@ class PredictiveSettings:
     machines (0 when AMD is off): they count as abandoned but the dialer cannot see them, so their expected
     number is charged to the ledger, and room is kept for more of them (`abandonment.false_positive_reserve`)
     so that the pacer's own drops tip a window over with probability at most `false_positive_risk`.
+    `drop_margin_z` keeps the steered mean of a window's own drops that many Poisson standard deviations under
+    the gate, which only binds for small teams (see `_setpoint`).
 
     There is no separate warm-up setting: with no live answers there is no allowance, so the pacer starts
     progressive and may dial ahead only once the window can take an abandon (about 34 live answers at 3 %).
@@ -140,6 +142,7 @@ class PredictiveSettings:
     aim: float = 0.9
     gate_share: float = 0.97
     controller_gain: float = 0.3
+    drop_margin_z: float = 2.0
     initial_risk: float = 0.08
     min_risk: float = 0.0005
     max_risk: float = 0.9
@@ -216,12 +219,21 @@ class PredictivePacer(Pacer):
 
     def _setpoint(self) -> float:
         """The drop rate to steer to: what the gate can sustain in a window like the current one (at least
-        100 live answers), after the AMD false positives it must keep room for, times `aim`."""
+        100 live answers), after the AMD false positives it must keep room for, times `aim`.
+
+        A window's drops are random (about Poisson): steering their mean to just under the gate makes a small
+        team hit it often, and each time the pacer falls back to progressive until the drop leaves the window
+        a day later. So the mean also stays `drop_margin_z` standard deviations under the room: d + z·√d ≤
+        room. With many live answers per window (large teams) `aim` binds; with few, the margin does.
+        """
         s = self.settings
         live = max(self.ledger.day.live, 100.0)
         room = s.abandon_target * s.gate_share * live
         reserve = false_positive_reserve(live * self._fp_per_person, room, s.false_positive_risk)
-        return max(0.0, s.aim * (room - reserve) / live)
+        usable = max(0.0, room - reserve)
+        half_z = s.drop_margin_z / 2.0
+        with_margin = (math.sqrt(half_z * half_z + usable) - half_z) ** 2
+        return min(s.aim * usable, with_margin) / live
 
     # --- decision ----------------------------------------------------------------------------------------
 
@@ -289,7 +301,14 @@ class PredictivePacer(Pacer):
         p = self.needs_agent.upper(self.settings.answer_rate_z)
         pmf = self.availability(view)
         if len(view.ringing) == view.calls_ringing:
-            ringing = [self.still_needs_agent(p, rung) for rung in view.ringing]
+            # Calls placed in the same decision have rung equally long: one estimate per distinct age.
+            by_age: dict[float, float] = {}
+            ringing: list[float] = []
+            for rung in view.ringing:
+                chance = by_age.get(rung)
+                if chance is None:
+                    chance = by_age[rung] = self.still_needs_agent(p, rung)
+                ringing.append(chance)
         else:
             ringing = [p] * view.calls_ringing
         competing = CompetingAnswers(ringing, max(1, ready + len(pmf) + 1))
