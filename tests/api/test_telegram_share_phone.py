@@ -32,14 +32,15 @@ async def test_the_agent_asks_for_the_phone_and_the_shared_contact_lands_on_the_
 
     await _telegram(center, channel["id"], "contact_own")  # the customer taps the button
 
-    async def linked() -> list | None:
+    async def linked() -> dict | None:
         found = (await center.get("contacts", q="+593991234567")).json()["items"]
-        return found or None
+        if len(found) != 1:
+            return None
+        detail = (await center.get(f"contacts/{found[0]['id']}")).json()
+        return detail if "phone" in {i["kind"] for i in detail["identities"]} else None
 
-    (contact,) = await center.until(linked, "the number to land on the profile")
-    detail = (await center.get(f"contacts/{contact['id']}")).json()
-    kinds = {i["kind"] for i in detail["identities"]}
-    assert {"phone", "telegram"} <= kinds
+    detail = await center.until(linked, "the number to land on the Telegram profile")
+    assert {"phone", "telegram"} <= {i["kind"] for i in detail["identities"]}
 
 
 async def test_only_telegram_text_replies_carry_the_button(center) -> None:  # noqa: F811

@@ -93,13 +93,20 @@ class WriteTurns:
     def _before_execute(self, conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if "write_turn" in conn.info or statement.lstrip()[:7].upper().startswith(("SELECT", "PRAGMA", "EXPLAIN")):
             return
-        lock = self._lock()
         try:
-            await_(asyncio.wait_for(lock.acquire(), WRITE_TURN_TIMEOUT))
+            await_(self._take(conn.info))
         except TimeoutError:
             raise OperationalError(statement, parameters, TimeoutError(
                 f"no turn to write within {WRITE_TURN_TIMEOUT:.0f} s (database is locked)")) from None
-        conn.info["write_turn"] = lock
+
+    async def _take(self, info: dict[str, Any]) -> None:
+        """Wait for the turn and record it on the connection in the same step, with no await in between: a
+        cancellation can then never leave the turn taken and unrecorded (asyncio.wait_for on 3.11 could),
+        and whatever ends the connection's transaction gives it back."""
+        lock = self._lock()
+        async with asyncio.timeout(WRITE_TURN_TIMEOUT):
+            await lock.acquire()
+        info["write_turn"] = lock
 
     def _end(self, conn: Any) -> None:
         lock = conn.info.pop("write_turn", None)
