@@ -109,29 +109,28 @@ async def login_page(request: Request) -> Response:
     return render(request, "login.html", await viewer(request))
 
 
-@router.get("/console")
-async def console_page(request: Request) -> Response:
+async def _signed_in(request: Request, template: str) -> Response:
+    """A page for signed-in users; anyone else goes to the login page and comes back after."""
     me = await viewer(request)
     if me is None:
         return _login_redirect(request)
-    return render(request, "console.html", me)
+    return render(request, template, me)
+
+
+@router.get("/console")
+async def console_page(request: Request) -> Response:
+    return await _signed_in(request, "console.html")
 
 
 @router.get("/wallboard")
 async def wallboard_page(request: Request) -> Response:
-    me = await viewer(request)
-    if me is None:
-        return _login_redirect(request)
-    return render(request, "wallboard.html", me)
+    return await _signed_in(request, "wallboard.html")
 
 
 @router.get("/campaigns")
 async def campaigns_page(request: Request) -> Response:
     """The supervisor's campaign monitor: progress, attempts by outcome, abandonment against its target."""
-    me = await viewer(request)
-    if me is None:
-        return _login_redirect(request)
-    return render(request, "campaigns.html", me)
+    return await _signed_in(request, "campaigns.html")
 
 
 @router.get("/admin")
