@@ -46,26 +46,33 @@ class ConversationSink:
         engine = self.chat.engine
         now = engine.clock.now()
         name = CHANNEL_NAMES.get(channel.kind, channel.kind)
-        contact = await self._contact(session, now, inbound)
         await self._opt_out(session, now, inbound)
-        queue_id = await queue_for_channel(session, channel.settings, name)
-        if queue_id is None:
-            log.warning("no queue takes this channel's conversations; message stored only", channel_id=channel.id)
-            return
-        conversation, how = await conversations.conversation_for(
-            session, now, channel_id=channel.id, channel=name, peer=message.peer, queue_id=queue_id,
-            contact_id=contact.id if contact else None, name=inbound.profile_name,
-            reopen_within=timedelta(minutes=self.settings.conversation_reopen_minutes),
-        )  # fmt: skip
+        last = await conversations.latest(session, channel.id, message.peer)
+        current = conversations.open_one(last)
+        if current is not None and current.contact_id is not None and not inbound.contacts:
+            # Most messages: the profile was settled when the conversation opened (one peer, the same identities).
+            conversation, how = conversations.append(current, now, None)
+        else:
+            contact = await self._contact(session, now, inbound)
+            queue_id = current.queue_id if current is not None else None
+            queue_id = queue_id or await queue_for_channel(session, channel.settings, name)
+            if queue_id is None:
+                log.warning("no queue takes this channel's conversations; message stored only", channel_id=channel.id)
+                return
+            conversation, how = await conversations.conversation_for(
+                session, now, last, channel_id=channel.id, channel=name, peer=message.peer, queue_id=queue_id,
+                contact_id=contact.id if contact else None, name=inbound.profile_name,
+                reopen_within=timedelta(minutes=self.settings.conversation_reopen_minutes),
+            )  # fmt: skip
         message.interaction_id = conversation.id
-        data = {"interaction_id": conversation.id, "message_id": message.id, "channel": name, "kind": message.kind,
-                "text": message.text, "queue_id": conversation.queue_id, "agent_id": conversation.agent_id}  # fmt: skip
-        routed = (conversation.id, conversation.queue_id or queue_id, name, conversation.arrived_at,
+        routed = (conversation.id, conversation.queue_id, name, conversation.arrived_at,
                   conversation.first_response_at is None)
-        published = (conversation.queue_id, conversation.agent_id, data)
+        queue_id, agent_id = conversation.queue_id, conversation.agent_id
 
         def after_commit(_: Any) -> None:
-            engine.publish("conversation.message", now, published[2], queue_id=published[0], agent_id=published[1])
+            data = {"interaction_id": routed[0], "message_id": message.id, "channel": name, "kind": message.kind,
+                    "text": message.text, "queue_id": queue_id, "agent_id": agent_id}  # fmt: skip
+            engine.publish("conversation.message", now, data, queue_id=queue_id, agent_id=agent_id)
             if how != conversations.APPENDED:
                 engine.spawn(self.chat.arrived(*routed), f"route-conversation-{routed[0]}")
 

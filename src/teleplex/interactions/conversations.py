@@ -27,9 +27,22 @@ async def latest(session: AsyncSession, channel_id: int, peer: str) -> Interacti
     return (await session.execute(stmt)).scalar()
 
 
+def open_one(last: Interaction | None) -> Interaction | None:
+    """The customer's latest conversation when it is still open (a message then appends to it)."""
+    return last if last is not None and last.state in OPEN_STATES else None
+
+
+def append(conversation: Interaction, now: datetime, contact_id: int | None) -> tuple[Interaction, str]:
+    conversation.last_inbound_at = now
+    if conversation.contact_id is None:
+        conversation.contact_id = contact_id
+    return conversation, APPENDED
+
+
 async def conversation_for(
     session: AsyncSession,
     now: datetime,
+    last: Interaction | None,
     *,
     channel_id: int,
     channel: str,
@@ -40,13 +53,10 @@ async def conversation_for(
     reopen_within: timedelta,
     interaction_id: int | None = None,
 ) -> tuple[Interaction, str]:
-    """The conversation this inbound message belongs to, and whether it was opened, reopened or appended to."""
-    last = await latest(session, channel_id, peer)
-    if last is not None and last.state in OPEN_STATES:
-        last.last_inbound_at = now
-        if last.contact_id is None:
-            last.contact_id = contact_id
-        return last, APPENDED
+    """The conversation this inbound message belongs to (`last`: the customer's latest on this channel, from
+    `latest`), and whether it was opened, reopened or appended to."""
+    if open_one(last) is not None:
+        return append(last, now, contact_id)
     if (last is not None and last.state == InteractionState.RESOLVED and last.ended_at is not None
             and now - last.ended_at <= reopen_within):  # fmt: skip
         await interactions.event(session, last, now, "reopened", last.agent_id)

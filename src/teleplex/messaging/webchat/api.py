@@ -29,7 +29,7 @@ from teleplex.messaging.models import Channel
 from teleplex.messaging.runtime import MessagingRuntime, runtime_for
 from teleplex.messaging.webchat import attachments, frames, service
 from teleplex.messaging.webchat.errors import OriginNotAllowed, TokenInvalid, WidgetDisabled
-from teleplex.messaging.webchat.hub import hub_for
+from teleplex.messaging.webchat.hub import Appended, Listener, hub_for
 from teleplex.messaging.webchat.models import WebchatVisitor
 from teleplex.messaging.webchat.schemas import SessionIn, SessionOut, WidgetConfig, WidgetOut
 
@@ -221,7 +221,7 @@ async def upload_attachment(request: Request, ref: Annotated[str, PathParam(max_
         file = service.StoredFile(stored, mime, filename, len(content))
         async with runtime.db.session() as session:
             channel = await session.get(Channel, channel.id) or channel
-            message_id, seq, duplicate = await service.visitor_message(
+            stored_message = await service.visitor_message(
                 session, runtime.clock, runtime.sink(), channel, visitor.id, client_id, None, file)
     except TeleplexError as exc:
         if stored is not None:
@@ -231,12 +231,14 @@ async def upload_attachment(request: Request, ref: Annotated[str, PathParam(max_
         if stored is not None:
             attachments.remove(media_dir, stored)
         raise
-    if duplicate:
+    if stored_message.event is None:
         attachments.remove(media_dir, stored)
-    else:
-        hub_for(runtime.db).poke(visitor.id)  # after the commit: every socket of this visitor shows it
-    return JSONResponse({"type": "ack", "client_id": client_id, "message_id": message_id, "id": seq,
-                         "duplicate": duplicate}, 200 if duplicate else 201, headers=headers)  # fmt: skip
+    else:  # after the commit: every socket of this visitor shows it
+        hub_for(runtime.db).appended(visitor.id, stored_message.seq, stored_message.event)
+    duplicate = stored_message.duplicate
+    return JSONResponse({"type": "ack", "client_id": client_id, "message_id": stored_message.message_id,
+                         "id": stored_message.seq, "duplicate": duplicate}, 200 if duplicate else 201,
+                        headers=headers)  # fmt: skip
 
 
 @public.get("/webchat/v1/widgets/{ref}/attachments/{message_id}")
@@ -369,17 +371,39 @@ class VisitorConnection:
                 return
             await asyncio.sleep(POLL_SECONDS)
 
-    async def _pump(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+    async def _pump(self, queue: Listener) -> None:
+        await self.flush()
         while True:
-            await self.flush()
             wait = POLL_SECONDS if self.owed else random.uniform(*RESYNC_SECONDS)
             try:
-                item = await asyncio.wait_for(queue.get(), wait)
+                async with asyncio.timeout(wait):  # not wait_for: no task per wake-up
+                    item = await queue.get()
             except TimeoutError:
-                await self.settle()
+                await self.flush()  # a resync (a write on another node), and owed receipts retried
                 continue
-            if item is not None:
+            if item is None:
+                await self.flush()
+            elif isinstance(item, Appended):
+                await self.deliver(item)
+            else:
                 await self.ws.send_json(item)
+
+    async def deliver(self, item: Appended) -> None:
+        """An event this process committed: sent as it is when it is the next one, else read with any before it."""
+        async with self.flushing:
+            if item.seq <= self.last:
+                return
+            if item.seq == self.last + 1:
+                await self._send_event(item.seq, item.frame)
+                return
+        await self.flush()
+
+    async def _send_event(self, seq: int, frame: dict[str, Any]) -> None:
+        await self.ws.send_json(frame)
+        self.last = seq
+        message = frame.get("message") or {}
+        if message.get("direction") == "out" and message.get("id") is not None:
+            self.owed.setdefault(message["id"], "delivered")
 
     async def flush(self) -> None:
         """Send every stored event after the last one sent, in order, then mark agent messages delivered."""
@@ -391,10 +415,7 @@ class VisitorConnection:
                     await self.settle()
                     return
                 for event in events:
-                    await self.ws.send_json(service.frame(event))
-                    self.last = event.seq
-                    if event.data.get("direction") == "out" and event.message_id is not None:
-                        self.owed.setdefault(event.message_id, "delivered")
+                    await self._send_event(event.seq, service.frame(event))
                 await self.settle()
                 if len(events) < 200:
                     return
@@ -441,15 +462,16 @@ class VisitorConnection:
             return {"type": "pong"}
         if isinstance(frame, frames.Auth):
             raise frames.FrameInvalid("already authenticated")
+        channel = await runtime.webhook_channel(self.channel_id)  # read at most every few seconds
+        if channel is None or not channel.enabled:
+            raise WidgetDisabled("this chat is closed for now")
         async with runtime.db.session() as session:
-            channel = await session.get(Channel, self.channel_id)
-            if channel is None or not channel.enabled:
-                raise WidgetDisabled("this chat is closed for now")
             if isinstance(frame, frames.Send):
-                message_id, seq, duplicate = await service.visitor_message(
+                stored = await service.visitor_message(
                     session, runtime.clock, runtime.sink(), channel, self.visitor_id, frame.client_id, frame.text)
                 reply: dict[str, Any] | None = {"type": "ack", "client_id": frame.client_id,
-                                                "message_id": message_id, "id": seq, "duplicate": duplicate}
+                                                "message_id": stored.message_id, "id": stored.seq,
+                                                "duplicate": stored.duplicate}  # fmt: skip
             elif isinstance(frame, frames.Typing):
                 visitor = await session.get(service.WebchatVisitor, self.visitor_id)
                 assert visitor is not None
@@ -463,6 +485,9 @@ class VisitorConnection:
         if isinstance(frame, frames.Read):
             await self.settle()
         if isinstance(frame, frames.Send):
-            self.hub.poke(self.visitor_id)  # after the commit: every socket of this visitor shows it
-            await self.flush()  # and this one before the ack
+            if stored.event is None:
+                await self.flush()  # a resend: this socket shows the first one before the ack
+            else:  # after the commit: every socket of this visitor shows it, and this one before the ack
+                self.hub.appended(self.visitor_id, stored.seq, stored.event)
+                await self.deliver(Appended(stored.seq, stored.event))
         return reply

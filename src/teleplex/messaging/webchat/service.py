@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Row, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -253,7 +253,7 @@ async def _next_seq(session: AsyncSession, visitor_id: int) -> int:
     return int(result.scalar_one())
 
 
-def _sender(visitor: WebchatVisitor) -> tuple[Identity, tuple[Identity, ...]]:
+def _sender(visitor: WebchatVisitor | Row[Any]) -> tuple[Identity, tuple[Identity, ...]]:
     anonymous = Identity(IdentityKind.VISITOR, visitor.public_id)
     if visitor.identifier is None:
         return anonymous, (anonymous,)
@@ -276,24 +276,44 @@ class StoredFile:
     size: int
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A visitor's message as stored: `event` is its stream frame (None for a duplicate, already in the stream)."""
+
+    message_id: int
+    seq: int
+    duplicate: bool
+    event: dict[str, Any] | None = None
+
+
+async def _claim(session: AsyncSession, visitor_id: int, now: datetime) -> Row[Any]:
+    """The visitor's row, written first (PostgreSQL locks it, SQLite takes its write lock) and taking the next
+    stream number in the same statement, so numbers follow commits; returns what the message needs."""
+    return (await session.execute(
+        update(WebchatVisitor).where(WebchatVisitor.id == visitor_id)
+        .values(last_seen_at=now, last_seq=WebchatVisitor.last_seq + 1)
+        .returning(WebchatVisitor.last_seq, WebchatVisitor.public_id, WebchatVisitor.identifier,
+                   WebchatVisitor.name, WebchatVisitor.email)
+        .execution_options(synchronize_session=False))).one()  # fmt: skip
+
+
 async def visitor_message(
     session: AsyncSession, clock: Clock, sink: MessageSink, channel: Channel, visitor_id: int, client_id: str,
     text: str | None, file: StoredFile | None = None,
-) -> tuple[int, int, bool]:  # fmt: skip
+) -> Stored:  # fmt: skip
     """Store a visitor's message (text, or a file with an optional caption) once per client id and hand it to
-    the sink in the same transaction.
-
-    Returns (message id, stream number, duplicate); on a duplicate the caller removes the file it stored."""
+    the sink in the same transaction; on a duplicate the caller removes the file it stored."""
     now = clock.now()
-    await _lock_visitor(session, visitor_id, now)
-    visitor = await session.get(WebchatVisitor, visitor_id, populate_existing=True)
-    assert visitor is not None
+    visitor = await _claim(session, visitor_id, now)
+    seq = int(visitor.last_seq)
     provider_id = f"{visitor.public_id}:{client_id}"
     found = (await session.execute(select(Message.id).where(
         Message.channel_id == channel.id, Message.provider_message_id == provider_id))).scalar()
-    if found is not None:
-        seq = (await session.execute(select(WebchatEvent.seq).where(WebchatEvent.message_id == found))).scalar()
-        return found, int(seq or 0), True
+    if found is not None:  # a resend: give the number back (the row is still ours) and answer with the first
+        await session.execute(update(WebchatVisitor).where(WebchatVisitor.id == visitor_id)
+                              .values(last_seq=WebchatVisitor.last_seq - 1))
+        first = (await session.execute(select(WebchatEvent.seq).where(WebchatEvent.message_id == found))).scalar()
+        return Stored(found, int(first or 0), True)
     sender, identities = _sender(visitor)
     kind = attachments.kind_for(file.mime) if file is not None else MessageKind.TEXT
     inbound = InboundMessage(
@@ -316,13 +336,14 @@ async def visitor_message(
     )  # fmt: skip
     session.add(message)
     await session.flush()
-    seq = await _append(session, visitor_id, message, client_id, now)
+    event = _append(session, visitor_id, seq, message, client_id, now)
     await sink.received(session, channel, message, inbound)
-    return message.id, seq, False
+    return Stored(message.id, seq, False, frame(event))
 
 
-async def _append(session: AsyncSession, visitor_id: int, message: Message, client_id: str | None, now: datetime) -> int:
-    seq = await _next_seq(session, visitor_id)
+def _append(session: AsyncSession, visitor_id: int, seq: int, message: Message, client_id: str | None,
+            now: datetime) -> WebchatEvent:  # fmt: skip
+    """Add the message to the visitor's stream as number `seq` (written with the transaction's next flush)."""
     data = {"message_id": message.id, "direction": message.direction, "client_id": client_id, "text": message.text,
             "at": now.isoformat()}
     if message.media_path:  # the widget downloads it with its session token (see attachment_of)
@@ -330,10 +351,10 @@ async def _append(session: AsyncSession, visitor_id: int, message: Message, clie
         data["media"] = {"kind": message.kind, "mime": message.media_mime,
                          "filename": extra.get("filename") or (extra.get("content") or {}).get("filename"),
                          "size": extra.get("size")}  # fmt: skip
-    session.add(WebchatEvent(visitor_id=visitor_id, seq=seq, kind="message", message_id=message.id, created_at=now,
-                             data=data))
-    await session.flush()
-    return seq
+    event = WebchatEvent(visitor_id=visitor_id, seq=seq, kind="message", message_id=message.id, created_at=now,
+                         data=data)
+    session.add(event)
+    return event
 
 
 async def events_after(session: AsyncSession, visitor_id: int, after: int, limit: int = 200) -> list[WebchatEvent]:
@@ -446,7 +467,9 @@ async def append_outgoing(
         raise PermanentSendError("the outgoing message to this visitor was not found", "message_not_found")
     if stored is not None and message.media_path is None:
         message.media_path, message.media_mime = stored, attachments.mime_of(stored)
-    seq = await _append(session, visitor.id, message, None, now)
+    seq = await _next_seq(session, visitor.id)
+    _append(session, visitor.id, seq, message, None, now)
+    await session.flush()
     return f"webchat:{visitor.public_id}:{seq}", visitor.id
 
 
