@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from sqlalchemy import select
-from test_webchat_support import ORIGIN, Wc, drain, recv, recv_until, wc  # noqa: F401 - fixture
+from test_webchat_support import ORIGIN, Wc, drain, login_agent, recv, recv_until, wc  # noqa: F401 - fixture
 
 from teleplex.engine.conversation_sink import ConversationSink
 from teleplex.messaging.models import Message
@@ -139,23 +139,13 @@ async def test_an_attachment_naming_a_file_of_no_upload_is_dead_lettered(wc: Wc)
     assert failed.status == "failed" and failed.error_code == "unknown_file"
 
 
-async def _login_agent(wc: Wc, queue_id: int) -> dict[str, str]:
-    user = (await wc.http.post("/api/v1/users", headers=wc.admin, json={
-        "username": "ana", "password": "password-123", "roles": ["agent"]})).json()
-    agent = (await wc.http.post("/api/v1/agents", headers=wc.admin, json={
-        "user_id": user["id"], "number": "1001", "device": "PJSIP/1001", "queues": [{"queue_id": queue_id}]})).json()
-    r = await wc.http.post("/api/v1/auth/token", json={"username": "ana", "password": "password-123"})
-    me = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    assert (await wc.http.post(f"/api/v1/agents/{agent['id']}/login", headers=me, json={})).status_code == 200
-    return me
-
 
 async def test_the_agent_downloads_the_visitors_file_and_replies_with_one(wc: Wc) -> None:
     wc.app.state.message_sink = ConversationSink(wc.app.state.chat, wc.app.state.settings)
     async with wc.app.router.lifespan_context(wc.app):
         queue = (await wc.http.post("/api/v1/queues", headers=wc.admin, json={
             "name": "web", "channels": ["webchat"], "chat_auto_assign": True})).json()
-        me = await _login_agent(wc, queue["id"])
+        _, me = await login_agent(wc, queue["id"])
         visitor = await wc.visitor({"name": "Ada"})
         assert (await _upload(wc, visitor["token"], PNG, "image/png")).status_code == 201
 

@@ -6,19 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from test_webchat_support import Wc, drain, recv, recv_until, wc  # noqa: F401 - fixture
+from test_webchat_support import Wc, drain, login_agent, recv, recv_until, wc  # noqa: F401 - fixture
 from teleplex.engine.conversation_sink import ConversationSink
 
-
-async def _login_agent(wc: Wc, queue_id: int) -> tuple[dict, dict[str, str]]:
-    user = (await wc.http.post("/api/v1/users", headers=wc.admin, json={
-        "username": "ana", "password": "password-123", "roles": ["agent"]})).json()
-    agent = (await wc.http.post("/api/v1/agents", headers=wc.admin, json={
-        "user_id": user["id"], "number": "1001", "device": "PJSIP/1001", "queues": [{"queue_id": queue_id}]})).json()
-    r = await wc.http.post("/api/v1/auth/token", json={"username": "ana", "password": "password-123"})
-    me = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    assert (await wc.http.post(f"/api/v1/agents/{agent['id']}/login", headers=me, json={})).status_code == 200
-    return agent, me
 
 
 async def test_a_visitor_chats_with_an_agent_through_the_router(wc: Wc) -> None:
@@ -29,7 +19,7 @@ async def test_a_visitor_chats_with_an_agent_through_the_router(wc: Wc) -> None:
 
 async def _chat(wc: Wc) -> None:
     queue = (await wc.http.post("/api/v1/queues", headers=wc.admin, json={"name": "web", "channels": ["webchat"]})).json()
-    agent, me = await _login_agent(wc, queue["id"])
+    agent, me = await login_agent(wc, queue["id"])
     visitor = await wc.visitor({"name": "Ada", "email": "ada@example.org"})
     async with wc.socket(visitor["token"]) as ws:
         assert (await recv(ws))["type"] == "ready"

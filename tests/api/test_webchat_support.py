@@ -157,3 +157,15 @@ async def wc(settings: Settings, clock: FakeClock, clean_database: Database, tmp
         assert r.status_code == 200, r.text
         yield Wc(http, url, admin, app, runtime_for(app), clean_database, clock, sink, channel_id,
                  r.json()["public_key"])
+
+
+async def login_agent(wc: Wc, queue_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """Ana, an agent of the queue, logged in: her agent record and her bearer header."""
+    user = (await wc.http.post("/api/v1/users", headers=wc.admin, json={
+        "username": "ana", "password": "password-123", "roles": ["agent"]})).json()
+    agent = (await wc.http.post("/api/v1/agents", headers=wc.admin, json={
+        "user_id": user["id"], "number": "1001", "device": "PJSIP/1001", "queues": [{"queue_id": queue_id}]})).json()
+    r = await wc.http.post("/api/v1/auth/token", json={"username": "ana", "password": "password-123"})
+    me = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert (await wc.http.post(f"/api/v1/agents/{agent['id']}/login", headers=me, json={})).status_code == 200
+    return agent, me

@@ -73,6 +73,9 @@ def test_agent_accepts_a_chat_replies_with_a_canned_response_and_resolves(live_c
         panel = page.locator("[role=tabpanel]:not([hidden])")
         expect(panel.locator(".msg.in .text")).to_have_text(["Where is my order?"])
         expect(page.locator("#customer")).to_contain_text("Ada Lovelace")
+        # Accepted: the chat is in front of the agent, and the visitor sees their message was read.
+        expect(visitor.locator(".tpx-seen")).to_have_text("Seen")
+        expect(visitor.locator(".tpx-in[data-status=read]")).to_have_text(["Where is my order?"])
 
         panel.locator("textarea[name=reply]").fill("Let me check, one moment")
         page.reload()  # an accidental reload: the tab and the half-written reply come back

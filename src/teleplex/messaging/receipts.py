@@ -1,5 +1,6 @@
 """Read receipts from the agent's side: once an agent has seen a customer's messages, the customer's app
-is told where the channel can show it (WhatsApp's blue ticks), and the messages are marked `read`.
+is told where the channel can show it (WhatsApp's blue ticks, the web chat widget's "Seen"), and the
+messages are marked `read`.
 
 Best effort, never in the way of the conversation: the provider is called after the agent's request has
 committed; if it fails, the messages stay `received` and the next accept, reply or read tries again.
@@ -18,6 +19,8 @@ from teleplex.messaging.models import Channel, Message
 from teleplex.messaging.providers.base import SendError
 from teleplex.messaging.providers.whatsapp import WhatsAppClient
 from teleplex.messaging.schemas import ChannelKind
+from teleplex.messaging.webchat import service as webchat
+from teleplex.messaging.webchat.hub import hub_for
 
 log = get_logger("teleplex.messaging.receipts")
 
@@ -26,7 +29,8 @@ async def agent_read(db: Database, clock: Clock, providers: Providers, interacti
     """Mark the conversation's unread customer messages read, telling WhatsApp about the latest one (which
     marks the earlier ones too). Returns how many messages were marked."""
     async with db.session() as session:
-        unread = list((await session.execute(select(Message.id, Message.provider_message_id, Message.channel_id).where(
+        unread = list((await session.execute(select(
+                Message.id, Message.provider_message_id, Message.channel_id, Message.peer).where(
             Message.interaction_id == interaction_id, Message.direction == "in",
             Message.status == delivery.DeliveryStatus.RECEIVED.value).order_by(Message.id))).all())
         if not unread:
@@ -48,8 +52,13 @@ async def agent_read(db: Database, clock: Clock, providers: Providers, interacti
             log.exception("whatsapp mark-as-read failed", channel_id=channel.id)
             return 0
     ids = [row.id for row in unread]
+    seen = None
     async with db.session() as session:
-        await session.execute(update(Message).where(
+        marked = list((await session.execute(update(Message).where(
             Message.id.in_(ids), Message.status == delivery.DeliveryStatus.RECEIVED.value).values(
-            status=delivery.DeliveryStatus.READ.value, status_at=clock.now()))
+            status=delivery.DeliveryStatus.READ.value, status_at=clock.now()).returning(Message.id))).scalars())
+        if channel.kind == ChannelKind.WEBCHAT.value and marked:  # the widget shows them seen
+            seen = await webchat.append_read(session, clock, channel.id, unread[-1].peer, marked)
+    if seen is not None:
+        hub_for(db).appended(*seen)
     return len(ids)

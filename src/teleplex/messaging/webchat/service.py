@@ -365,6 +365,8 @@ async def events_after(session: AsyncSession, visitor_id: int, after: int, limit
 
 def frame(event: WebchatEvent) -> dict[str, Any]:
     """A stored event as the widget receives it; `id` is what it resumes after."""
+    if event.kind == "seen":
+        return {"type": "seen", "id": event.seq, "message_ids": event.data.get("message_ids", [])}
     message = {"id": event.data.get("message_id"), "direction": event.data.get("direction"),
                "client_id": event.data.get("client_id"), "text": event.data.get("text"), "at": event.data.get("at")}
     if event.data.get("media"):
@@ -434,6 +436,21 @@ async def _visitor_for_peer(session: AsyncSession, channel_id: int, peer: str) -
         if found is not None:
             return found
     return None
+
+
+async def append_read(session: AsyncSession, clock: Clock, channel_id: int, peer: str,
+                      message_ids: list[int]) -> tuple[int, int, dict[str, Any]] | None:  # fmt: skip
+    """The agent has read these messages of the visitor's: an event in their stream, so the widget shows
+    them seen (now, or when it resumes): a `seen` frame. Returns (visitor id, stream number, frame) for the hub after commit."""
+    visitor = await _visitor_for_peer(session, channel_id, peer)
+    if visitor is None or not message_ids:
+        return None
+    now = clock.now()
+    seq = await _next_seq(session, visitor.id)
+    event = WebchatEvent(visitor_id=visitor.id, seq=seq, kind="seen", message_id=None, created_at=now,
+                         data={"message_ids": sorted(message_ids)})
+    session.add(event)
+    return visitor.id, seq, frame(event)
 
 
 async def append_outgoing(

@@ -28,6 +28,7 @@
     ".tpx-log{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:6px;background:#f6f8fa}",
     ".tpx-msg{max-width:80%;padding:6px 10px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}",
     ".tpx-in{align-self:flex-end;background:#0b5fff;color:#fff}.tpx-out{align-self:flex-start;background:#fff;border:1px solid #d0d7de}",
+    ".tpx-seen{align-self:flex-end;font-size:11px;color:#57606a;margin-top:-4px}",
     ".tpx-pending{opacity:.6}",
     ".tpx-note{font-size:12px;color:#57606a;padding:2px 10px;min-height:16px}",
     ".tpx-form,.tpx-compose{display:flex;gap:6px;padding:8px;border-top:1px solid #d0d7de}",
@@ -187,6 +188,9 @@
     } else if (frame.type === "message") {
       if (typeof frame.id === "number" && frame.id > lastId) { lastId = frame.id; }
       show(frame.message, frame.id);
+    } else if (frame.type === "seen") {  // the agent has read these messages of ours
+      if (typeof frame.id === "number" && frame.id > lastId) { lastId = frame.id; }
+      markSeen(frame.message_ids || []);
     } else if (frame.type === "typing") {
       clearTimeout(agentTypingTimer);
       say(frame.typing ? "Agent is typing\u2026" : "");
@@ -194,6 +198,23 @@
     } else if (frame.type === "error") {
       if (window.console) { console.warn("teleplex chat:", frame.code, frame.message); }
     }
+  }
+
+  // "Seen" stands under the latest of our messages the agent has read (as messengers do), not under each.
+  function markSeen(ids) {
+    var latest = null;
+    ids.forEach(function (id) {
+      var node = shown[id];
+      if (node && node.classList.contains("tpx-in")) { node.setAttribute("data-status", "read"); latest = node; }
+    });
+    if (!latest) { return; }
+    var old = log.querySelector(".tpx-seen");
+    var nodes = log.querySelectorAll(".tpx-in[data-status=read]");
+    var last = nodes[nodes.length - 1];
+    if (old && old.previousSibling === last) { return; }
+    if (old) { old.parentNode.removeChild(old); }
+    var label = el("div", "tpx-seen", "Seen");
+    last.parentNode.insertBefore(label, last.nextSibling);
   }
 
   function show(m, eventId) {
