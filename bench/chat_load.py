@@ -802,7 +802,7 @@ def main() -> int:
         if args.profile:
             py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
             procs.start([py_spy, "record", "-p", str(server.pid), "-d", str(int(args.profile)), "-r", "100", "-f",
-                         "raw", "--nonblocking", "-o", str(work / "teleplex.pyspy.txt")],
+                         "raw", "--threads", "--nonblocking", "-o", str(work / "teleplex.pyspy.txt")],
                         out=work / "py-spy.out", env=env, cwd=work)  # fmt: skip
         result = asyncio.run(client(load, base, echo_url, admin_password, server.pid, echo.pid, db, phases))
         result["server_rss_mb_end"] = rss_mb(server.pid)
