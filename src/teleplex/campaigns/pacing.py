@@ -23,7 +23,7 @@ from enum import Enum
 
 from teleplex.campaigns.abandonment import AbandonLedger, false_positive_reserve
 from teleplex.campaigns.pacing_estimates import DurationSample, RateEstimate
-from teleplex.campaigns.pacing_risk import CompetingAnswers, freed_agents_pmf, risk_with
+from teleplex.campaigns.pacing_risk import CompetingAnswers, freed_agents_pmf, risk_over_answer_times
 from teleplex.campaigns.states import DialMode  # one vocabulary with the campaign's settings
 
 
@@ -133,6 +133,9 @@ class PredictiveSettings:
     so that the pacer's own drops tip a window over with probability at most `false_positive_risk`.
     `drop_margin_z` keeps the steered mean of a window's own drops that many Poisson standard deviations under
     the gate, which only binds for small teams (see `_setpoint`).
+    `answer_strata`: the answer time of a new call is split into that many equally likely slices (quantiles of
+    the answer ring times) and the risk is averaged over them, instead of taken at the median answer time;
+    only for teams of at most `strata_max_agents`.
 
     There is no separate warm-up setting: with no live answers there is no allowance, so the pacer starts
     progressive and may dial ahead only once the window can take an abandon (about 34 live answers at 3 %).
@@ -155,6 +158,13 @@ class PredictiveSettings:
     grace_seconds: float = 2.0
     default_ring_seconds: float = 8.0
     min_duration_samples: int = 100
+    answer_strata: int = 3
+    strata_max_agents: int = 40
+
+
+def strata_quantiles(strata: int) -> list[float]:
+    """The midpoints of `strata` equally likely slices of a distribution, as quantile levels."""
+    return [(i + 0.5) / strata for i in range(strata)]
 
 
 class PredictivePacer(Pacer):
@@ -268,12 +278,39 @@ class PredictivePacer(Pacer):
         return len(self.answer_ring) >= n and len(self.other_ring) >= 2 * n
 
     def availability(self, view: CampaignView) -> list[float]:
-        """The distribution of busy agents freed by the time a call placed now would be answered."""
+        """The distribution of busy agents freed by the time a call placed now would be answered (at the
+        median answer time); `availability_by_answer_time` gives it for each stratum of the answer time."""
         s = self.settings
         if len(self.answer_ring) >= s.min_duration_samples:
             horizon = self.answer_ring.quantile(0.5) + s.grace_seconds
         else:
             horizon = s.default_ring_seconds + s.grace_seconds
+        return self._freed_within(view, horizon)
+
+    def availability_by_answer_time(self, view: CampaignView) -> list[list[float]]:
+        """The freed-agents distribution at each of `answer_strata` equally likely answer times.
+
+        A call answered early finds fewer agents freed than one answered late; neither the chance that an
+        agent frees by then (capped at 1) nor the risk (in the agents freed) is linear, so with few agents one
+        horizon at the median answer time understates the risk of the early answers (see
+        `strata_quantiles`). Teams over `strata_max_agents` keep the one median horizon: their freed count is
+        wide and the controller absorbs the difference, and the slices triple the risk arithmetic where the
+        simulation is already slowest.
+        """
+        s = self.settings
+        if (
+            len(self.answer_ring) < s.min_duration_samples
+            or s.answer_strata <= 1
+            or view.agents > s.strata_max_agents
+        ):
+            return [self.availability(view)]
+        return [
+            self._freed_within(view, self.answer_ring.quantile(q) + s.grace_seconds)
+            for q in strata_quantiles(s.answer_strata)
+        ]
+
+    def _freed_within(self, view: CampaignView, horizon: float) -> list[float]:
+        s = self.settings
         chances: list[float] = []
         if view.wrapping and len(self.wrapup) >= s.min_duration_samples:
             chances.extend(self.wrapup.ends_within(e, horizon) for e in view.wrapping)
@@ -299,7 +336,8 @@ class PredictivePacer(Pacer):
             # No risk allowed: exactly the calls that have a free agent each (progressive).
             return max(0, min(ready - view.calls_ringing, view.free_channels))
         p = self.needs_agent.upper(self.settings.answer_rate_z)
-        pmf = self.availability(view)
+        pmfs = self.availability_by_answer_time(view)
+        widest = max(len(pmf) for pmf in pmfs)
         if len(view.ringing) == view.calls_ringing:
             # Calls placed in the same decision have rung equally long: one estimate per distinct age.
             by_age: dict[float, float] = {}
@@ -311,10 +349,10 @@ class PredictivePacer(Pacer):
                 ringing.append(chance)
         else:
             ringing = [p] * view.calls_ringing
-        competing = CompetingAnswers(ringing, max(1, ready + len(pmf) + 1))
+        competing = CompetingAnswers(ringing, max(1, ready + widest + 1))
         placed = 0
         while placed < view.free_channels:
-            risk = risk_with(ready, pmf, competing)
+            risk = risk_over_answer_times(ready, pmfs, competing)
             if risk > limit:
                 break
             placed += 1

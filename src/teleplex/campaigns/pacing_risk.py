@@ -132,6 +132,17 @@ def risk_with(ready: int, freed_pmf: Sequence[float], competing: CompetingAnswer
     return min(1.0, risk)
 
 
+def risk_over_answer_times(
+    ready: int, freed_pmfs: Sequence[Sequence[float]], competing: CompetingAnswers
+) -> float:
+    """The same risk averaged over equally likely answer times, one freed-agents distribution each.
+
+    Averaging the risk, not the agents freed, matters with few agents: an early answer finds fewer agents
+    freed, and its higher risk is not offset by a late answer's, which cannot go below 0.
+    """
+    return sum(risk_with(ready, pmf, competing) for pmf in freed_pmfs) / len(freed_pmfs)
+
+
 def risk_of_next_call(ready: int, freed_pmf: Sequence[float], competing_calls: int, p: float) -> float:
     """P(no agent for the next call | it is answered), with `competing_calls` each answered with p.
 
