@@ -6,9 +6,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, exists, select, update
+from sqlalchemy import Row, Table, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -286,15 +286,19 @@ class Stored:
     event: dict[str, Any] | None = None
 
 
+# Table statements, not ORM ones, on the path of every visitor message: the same SQL for a fraction of the CPU.
+_VISITORS = cast(Table, WebchatVisitor.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_EVENTS = cast(Table, WebchatEvent.__table__)
+
+
 async def _claim(session: AsyncSession, visitor_id: int, now: datetime) -> Row[Any]:
     """The visitor's row, written first (PostgreSQL locks it, SQLite takes its write lock) and taking the next
     stream number in the same statement, so numbers follow commits; returns what the message needs."""
+    v = _VISITORS.c
     return (await session.execute(
-        update(WebchatVisitor).where(WebchatVisitor.id == visitor_id)
-        .values(last_seen_at=now, last_seq=WebchatVisitor.last_seq + 1)
-        .returning(WebchatVisitor.last_seq, WebchatVisitor.public_id, WebchatVisitor.identifier,
-                   WebchatVisitor.name, WebchatVisitor.email)
-        .execution_options(synchronize_session=False))).one()  # fmt: skip
+        update(_VISITORS).where(v.id == visitor_id).values(last_seen_at=now, last_seq=v.last_seq + 1)
+        .returning(v.last_seq, v.public_id, v.identifier, v.name, v.email))).one()  # fmt: skip
 
 
 async def visitor_message(
@@ -307,12 +311,13 @@ async def visitor_message(
     visitor = await _claim(session, visitor_id, now)
     seq = int(visitor.last_seq)
     provider_id = f"{visitor.public_id}:{client_id}"
-    found = (await session.execute(select(Message.id).where(
-        Message.channel_id == channel.id, Message.provider_message_id == provider_id))).scalar()
+    m = _MESSAGES.c
+    found = (await session.execute(
+        select(m.id).where(m.channel_id == channel.id, m.provider_message_id == provider_id))).scalar()
     if found is not None:  # a resend: give the number back (the row is still ours) and answer with the first
-        await session.execute(update(WebchatVisitor).where(WebchatVisitor.id == visitor_id)
-                              .values(last_seq=WebchatVisitor.last_seq - 1))
-        first = (await session.execute(select(WebchatEvent.seq).where(WebchatEvent.message_id == found))).scalar()
+        await session.execute(update(_VISITORS).where(_VISITORS.c.id == visitor_id)
+                              .values(last_seq=_VISITORS.c.last_seq - 1))
+        first = (await session.execute(select(_EVENTS.c.seq).where(_EVENTS.c.message_id == found))).scalar()
         return Stored(found, int(first or 0), True)
     sender, identities = _sender(visitor)
     kind = attachments.kind_for(file.mime) if file is not None else MessageKind.TEXT
@@ -336,8 +341,8 @@ async def visitor_message(
     )  # fmt: skip
     session.add(message)
     await session.flush()
-    event = _append(session, visitor_id, seq, message, client_id, now)
     await sink.received(session, channel, message, inbound)
+    event = _append(session, visitor_id, seq, message, client_id, now)  # written with the commit's flush
     return Stored(message.id, seq, False, frame(event))
 
 
