@@ -14,6 +14,7 @@ from teleplex.campaigns.api import router as campaigns_router
 from teleplex.campaigns.dial_api import router as dialing_router
 from teleplex.campaigns.form_api import router as campaign_form_router
 from teleplex.campaigns.live import CampaignDialer
+from teleplex.campaigns.progress_events import CampaignProgressNotifier
 from teleplex.center.api import router as center_router
 from teleplex.contacts.api import router as contacts_router
 from teleplex.core.clock import Clock, SystemClock
@@ -96,6 +97,7 @@ def create_app(settings: Settings, clock: Clock | None = None, db: Database | No
     app.state.bus = bus
     app.state.engine = engine
     app.state.dialer = None  # the campaign dialer, when voice is on
+    app.state.campaign_progress = CampaignProgressNotifier(engine, lambda: app.state.dialer)  # campaign.progress
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     for router in (ops_router, auth_router, center_router, audit_router, engine_router, interactions_router,

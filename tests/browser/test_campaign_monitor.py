@@ -1,6 +1,8 @@
 """The supervisor's campaign monitor: only the campaigns of their queues; Start and Pause move the campaign
-(and a refused start says why); attempts recorded meanwhile appear by outcome without a reload, and an
-abandonment rate above the campaign's target is flagged."""
+(and a refused start says why); attempts recorded meanwhile appear by outcome without a reload and without a
+poll (the figures come with the `campaign.progress` event), and an abandonment rate above the campaign's target
+is flagged; when the event socket drops the banner says so, and what happened meanwhile is on screen once it
+heals."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 from console_harness import LiveCenter, admin, live_center, make_user, ok, sign_in, watch_errors  # noqa: F401
 from sqlalchemy import select
 
-from teleplex.campaigns.models import Campaign, Lead
+from teleplex.campaigns.models import Attempt, Campaign, Lead
 from teleplex.campaigns.rules import Outcome
 from teleplex.campaigns.service import begin_attempt, record_outcome
 
@@ -46,6 +48,11 @@ async def record_attempts(center: LiveCenter, campaign_id: int, outcomes: list[O
                 attempt.answered_at = now - timedelta(minutes=4)
             await record_outcome(session, campaign, lead, outcome, now, attempt=attempt)
         await session.commit()
+        attempts = [(a.id, a.outcome) for a in (await session.execute(
+            select(Attempt).where(Attempt.campaign_id == campaign_id))).scalars()]  # fmt: skip
+    for attempt_id, outcome in attempts:  # and what the dialer says on the event stream as each call ends
+        center.app.state.engine.publish("campaign.attempt", now, {"campaign_id": campaign_id, "attempt_id": attempt_id,
+                                        "outcome": outcome}, queue_id=campaign.queue_id)  # fmt: skip
 
 
 def test_supervisor_starts_and_pauses_a_campaign_and_watches_its_attempts(live_center: LiveCenter,
@@ -62,8 +69,21 @@ def test_supervisor_starts_and_pauses_a_campaign_and_watches_its_attempts(live_c
     make_user(live_center, "sara", ["supervisor"], supervised_queue_ids=[queue["id"]])
 
     context = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 720})
+    context.add_init_script("window.tpxMonitorResyncMs = 3600000")  # the safety resync stays out of the way
     page = context.new_page()
     errors = watch_errors(page)
+    blocked = {"on": False}
+    sockets: list[Any] = []
+
+    def events_route(ws: Any) -> None:
+        """The browser's event socket passes through, unless the test has cut the network."""
+        if blocked["on"]:
+            ws.close()
+            return
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    page.route_web_socket("**/api/v1/events*", events_route)
     sign_in(page, live_center, "sara")
     page.get_by_role("link", name="Campaigns").click()
     expect(page).to_have_url(live_center.url + "/campaigns")
@@ -86,9 +106,12 @@ def test_supervisor_starts_and_pauses_a_campaign_and_watches_its_attempts(live_c
     expect(card.get_by_role("button", name="Start")).to_be_disabled()
     assert ok(client.get(f"/api/v1/campaigns/{spring['id']}"))["state"] == "running"
 
+    expect(card.locator("[data-figure=remaining] .value")).to_have_text("4")
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/progress" in r.url else None)
     outcomes = [Outcome.BUSY, Outcome.ANSWERED, Outcome.ABANDONED]
     live_center.call(record_attempts(live_center, spring["id"], outcomes))
-    expect(card.locator("[data-figure=attempts] .value")).to_have_text("3")  # no reload: the page polls
+    expect(card.locator("[data-figure=attempts] .value")).to_have_text("3")  # no reload, no poll: the event
     for outcome, label in (("busy", "busy"), ("answered", "answered"), ("abandoned", "abandoned")):
         expect(card.locator(f".outcomes li[data-outcome={outcome}]")).to_have_text(f"{label} 1")
     by_status = ok(client.get(f"/api/v1/campaigns/{spring['id']}/progress"))["by_status"]
@@ -101,6 +124,18 @@ def test_supervisor_starts_and_pauses_a_campaign_and_watches_its_attempts(live_c
     expect(abandon).to_have_class("figure alert")
     expect(abandon).to_contain_text("target 3 % · above target")
     expect(card.locator("[data-figure=abandon_30d]")).to_have_class("figure alert")
+    assert polls == []  # every figure above came with the campaign.progress events
+
+    blocked["on"] = True
+    sockets[-1].close()  # the network drops the live connection
+    banner = page.locator("#tpx-banner")
+    expect(banner).to_contain_text("Connection lost")
+    live_center.call(record_attempts(live_center, spring["id"], [Outcome.NO_ANSWER]))  # while offline
+    expect(banner).to_be_visible()
+    expect(card.locator("[data-figure=attempts] .value")).to_have_text("3")
+    blocked["on"] = False  # the network comes back: the socket reconnects and the figures catch up
+    expect(banner).to_be_hidden()
+    expect(card.locator("[data-figure=attempts] .value")).to_have_text("4")
 
     card.get_by_role("button", name="Pause").click()
     expect(card.locator(".badge")).to_have_text("paused")

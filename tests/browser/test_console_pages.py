@@ -22,6 +22,7 @@ def test_pages_redirect_to_login_and_keep_to_their_folders(live_center: LiveCent
             r = client.get(path)
             assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
         assert "TeleplexPhone" not in client.get("/static/console/common.js").text
+        assert client.head("/static/phone.js").status_code == 200  # how the console knows the browser phone is there
         assert client.get("/widget.js").status_code == 200
 
         make_user(live_center, "vera", ["supervisor"])

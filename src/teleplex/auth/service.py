@@ -21,7 +21,7 @@ from teleplex.auth.schemas import ApiKeyCreate, ApiKeyOut, MyPreferences, UserCr
 from teleplex.center.models import Agent, Queue
 from teleplex.core.clock import Clock
 from teleplex.core.crud import flush_or_conflict, get_or_404, page
-from teleplex.core.errors import Conflict, InvalidInput, TooManyAttempts, Unauthenticated
+from teleplex.core.errors import AlreadyExists, Conflict, InvalidInput, TooManyAttempts, Unauthenticated
 from teleplex.core.schemas import ListParams
 
 API_KEY_PREFIX = "tpx_"
@@ -206,7 +206,7 @@ async def list_users(session: AsyncSession, params: ListParams) -> tuple[list[Us
 async def create_user(session: AsyncSession, clock: Clock, actor: Actor, data: UserCreate) -> User:
     exists = await session.execute(select(User.id).where(func.lower(User.username) == data.username.lower()))
     if exists.first():
-        raise Conflict(f"username '{data.username}' is taken", {"field": "username"})
+        raise AlreadyExists(f"username '{data.username}' is taken", {"field": "username", "value": data.username})
     await _check_queues(session, data.supervised_queue_ids, "supervised_queue_ids")
     now = clock.now()
     user = User(

@@ -145,27 +145,35 @@ async def delete_campaign(campaign_id: IdPath, session: SessionDep, clock: Clock
     await service.delete_campaign(session, clock, actor, campaign)
 
 
-async def _move(action: str, campaign_id: int, session: Any, clock: Any, principal: Principal) -> object:
+async def _move(action: str, campaign_id: int, session: Any, clock: Any, principal: Principal,
+                request: Request) -> object:  # fmt: skip
     campaign = await service.get_visible(session, principal, campaign_id)
     service.check_control(principal, campaign)
-    return await service.change_state(session, clock, principal, campaign, action)
+    moved = await service.change_state(session, clock, principal, campaign, action)
+    await session.commit()  # stored before the stream says so (monitors then read the new state)
+    request.app.state.engine.publish("campaign.state", clock.now(), {"campaign_id": moved.id, "state": moved.state},
+                                     queue_id=moved.queue_id)  # fmt: skip
+    return moved
 
 
 @router.post("/campaigns/{campaign_id}/start", response_model=CampaignOut, tags=["campaigns"])
-async def start_campaign(campaign_id: IdPath, session: SessionDep, clock: ClockDep, principal: Controller) -> object:
+async def start_campaign(campaign_id: IdPath, request: Request, session: SessionDep, clock: ClockDep,
+                 principal: Controller) -> object:  # fmt: skip
     """draft or paused → running; refused (409, with every reason) when there is nothing legal to dial."""
-    return await _move("start", campaign_id, session, clock, principal)
+    return await _move("start", campaign_id, session, clock, principal, request)
 
 
 @router.post("/campaigns/{campaign_id}/pause", response_model=CampaignOut, tags=["campaigns"])
-async def pause_campaign(campaign_id: IdPath, session: SessionDep, clock: ClockDep, principal: Controller) -> object:
-    return await _move("pause", campaign_id, session, clock, principal)
+async def pause_campaign(campaign_id: IdPath, request: Request, session: SessionDep, clock: ClockDep,
+                 principal: Controller) -> object:  # fmt: skip
+    return await _move("pause", campaign_id, session, clock, principal, request)
 
 
 @router.post("/campaigns/{campaign_id}/stop", response_model=CampaignOut, tags=["campaigns"])
-async def stop_campaign(campaign_id: IdPath, session: SessionDep, clock: ClockDep, principal: Controller) -> object:
+async def stop_campaign(campaign_id: IdPath, request: Request, session: SessionDep, clock: ClockDep,
+                 principal: Controller) -> object:  # fmt: skip
     """running or paused → stopped, for good."""
-    return await _move("stop", campaign_id, session, clock, principal)
+    return await _move("stop", campaign_id, session, clock, principal, request)
 
 
 @router.get("/campaigns/{campaign_id}/progress", response_model=Progress, tags=["campaigns"])

@@ -103,6 +103,7 @@ class CampaignDialer:
                 async with self.engine.serial():
                     for req in requests:
                         await self.voice.dial(req)
+                        self._publish(req, "campaign.dialing", self.engine.clock.now())
 
     # --- campaigns ------------------------------------------------------------------------------------------
 
@@ -244,7 +245,9 @@ class CampaignDialer:
                             self.engine.clock.now())  # fmt: skip
             return
         async with self.engine.serial():
-            await self.voice.dial(self._request(run, attempt, agent_id))
+            req = self._request(run, attempt, agent_id)
+            await self.voice.dial(req)
+            self._publish(req, "campaign.dialing", self.engine.clock.now())
 
     # --- leads held for preview ---------------------------------------------------------------------------------
 

@@ -51,6 +51,8 @@ class Campaign(Base):
     form_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     crm_url_template: Mapped[str | None] = mapped_column(String(2000))  # the screen-pop (center/screen_pop.py)
     screen_pop_mode: Mapped[str] = mapped_column(String(8), default="tab")  # tab | embed
+    # what each call needs before its wrap-up may end: "disposition", "notes", "form" (center/wrapup_rules.py)
+    wrapup_requires: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["disposition"])
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

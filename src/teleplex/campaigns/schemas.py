@@ -10,8 +10,8 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from teleplex.campaigns.rules import DEFAULT_RULES, Outcome
 from teleplex.campaigns.states import DialMode
 from teleplex.campaigns.windows import DEFAULT_WINDOWS, outside_legal_hours
-from teleplex.center.schemas import (Clock24, CrmUrlTemplate, Day, PhoneNumber, ScreenPopMode, ScreenPopModeField,
-                                     SoundName, TimeZoneName, _known_zone)  # fmt: skip
+from teleplex.center.schemas import (CampaignWrapupRequires, Clock24, CrmUrlTemplate, Day, PhoneNumber,
+                                     ScreenPopMode, ScreenPopModeField, SoundName, TimeZoneName, _known_zone)  # fmt: skip
 from teleplex.core.schemas import EARLIEST, LATEST, ApiInput, ApiOutput, Id, Name, Text
 
 Trunk = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]+/[^\s]*\{number\}[^\s]*$", max_length=200)]
@@ -124,6 +124,7 @@ class CampaignFields(ApiInput):
     disposition_ids: IdList = []
     crm_url_template: CrmUrlTemplate | None = None
     screen_pop_mode: ScreenPopModeField = ScreenPopMode.TAB
+    wrapup_requires: CampaignWrapupRequires = ["disposition"]
 
     _tz = field_validator("default_timezone")(_known_zone)
     _when = field_validator("starts_at", "ends_at")(_instant)
@@ -169,6 +170,7 @@ class CampaignUpdate(CampaignFields):
     form_fields: FormFields | None = None  # type: ignore[assignment]
     disposition_ids: IdList | None = None  # type: ignore[assignment]
     screen_pop_mode: ScreenPopModeField | None = None  # type: ignore[assignment]
+    wrapup_requires: CampaignWrapupRequires | None = None  # type: ignore[assignment]
 
 
 def campaign_problems(values: dict) -> list[tuple[str, str]]:
@@ -226,6 +228,7 @@ class CampaignOut(ApiOutput):
     disposition_ids: list[int]
     crm_url_template: str | None
     screen_pop_mode: str
+    wrapup_requires: list[str]
     created_at: datetime
     updated_at: datetime
 

@@ -24,7 +24,7 @@ from teleplex.campaigns.windows import callable_now, windows_from
 from teleplex.center.models import Agent, Disposition, Queue
 from teleplex.core.clock import Clock
 from teleplex.core.crud import flush_or_conflict, get_or_404
-from teleplex.core.errors import Conflict, InvalidInput, PermissionDenied
+from teleplex.core.errors import AlreadyExists, Conflict, InvalidInput, PermissionDenied
 
 NULLABLE = frozenset({"description", "queue_id", "starts_at", "ends_at", "caller_id", "trunk", "machine_message",
                       "abandon_message", "script", "crm_url_template"})  # fmt: skip
@@ -101,7 +101,7 @@ async def _ensure_unique_name(session: AsyncSession, name: str, exclude_id: int 
     if exclude_id is not None:
         stmt = stmt.where(Campaign.id != exclude_id)
     if (await session.execute(stmt)).first():
-        raise Conflict(f"a campaign with name '{name}' exists", {"field": "name"})
+        raise AlreadyExists(f"a campaign with name '{name}' exists", {"field": "name", "value": name})
 
 
 def _links(values: dict[str, Any]) -> dict[str, Any]:

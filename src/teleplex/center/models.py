@@ -74,6 +74,8 @@ class Queue(Timestamps, Base):
     chats_during_call: Mapped[bool] = mapped_column(Boolean, default=False)  # offer chats to agents on a call
     crm_url_template: Mapped[str | None] = mapped_column(String(2000))  # the screen-pop (center/screen_pop.py)
     screen_pop_mode: Mapped[str] = mapped_column(String(8), default="tab")  # tab | embed
+    # what each call needs before its wrap-up may end: "disposition", "notes" (center/wrapup_rules.py)
+    wrapup_requires: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["disposition"])
 
     did_links: Mapped[list[QueueDid]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="QueueDid.did"

@@ -115,6 +115,21 @@ class Announcements(ApiInput):
     closed_message: SoundName | None = None
 
 
+# --- what a call needs before its wrap-up may end (center/wrapup_rules.py) ----------------------------
+
+
+def _distinct_requirements(v: list[str] | None) -> list[str] | None:
+    return None if v is None else sorted(set(v))
+
+
+# "disposition": chosen and saved (only when there are dispositions to choose); "notes": not blank;
+# "form" (campaigns only): the campaign form saved with its required fields answered
+QueueWrapupRequires = Annotated[list[Literal["disposition", "notes"]], Field(max_length=10),
+                                AfterValidator(_distinct_requirements)]  # fmt: skip
+CampaignWrapupRequires = Annotated[list[Literal["disposition", "notes", "form"]], Field(max_length=10),
+                                   AfterValidator(_distinct_requirements)]  # fmt: skip
+
+
 # --- queues ----------------------------------------------------------------------------------------------
 
 
@@ -140,6 +155,7 @@ class QueueFields(ApiInput):
     dids: Annotated[list[Did], Field(max_length=100)] = []
     crm_url_template: CrmUrlTemplate | None = None
     screen_pop_mode: ScreenPopModeField = ScreenPopMode.TAB
+    wrapup_requires: QueueWrapupRequires = ["disposition"]
 
     @field_validator("channels")
     @classmethod
@@ -181,6 +197,7 @@ class QueueUpdate(QueueFields):
     disposition_ids: Annotated[list[Id], Field(max_length=200)] | None = None  # type: ignore[assignment]
     dids: Annotated[list[Did], Field(max_length=100)] | None = None  # type: ignore[assignment]
     screen_pop_mode: ScreenPopModeField | None = None  # type: ignore[assignment]
+    wrapup_requires: QueueWrapupRequires | None = None  # type: ignore[assignment]
 
     @field_validator("channels")
     @classmethod
@@ -212,6 +229,7 @@ class QueueOut(ApiOutput):
     dids: list[str]
     crm_url_template: str | None
     screen_pop_mode: str
+    wrapup_requires: list[str]
     created_at: datetime
     updated_at: datetime
 

@@ -37,7 +37,7 @@ from teleplex.center.schemas import (
 )
 from teleplex.core.clock import Clock
 from teleplex.core.crud import flush_or_conflict, get_or_404, page
-from teleplex.core.errors import Conflict, InvalidInput, PermissionDenied
+from teleplex.core.errors import AlreadyExists, Conflict, InvalidInput, PermissionDenied
 from teleplex.core.schemas import ListParams
 from teleplex.interactions.models import Interaction
 
@@ -80,7 +80,7 @@ async def _ensure_unique(session: AsyncSession, kind: Kind, value: Any, exclude_
     if exclude_id is not None:
         stmt = stmt.where(kind.model.id != exclude_id)
     if (await session.execute(stmt)).first():
-        raise Conflict(f"a {kind.label} with {kind.unique} '{value}' exists", {"field": kind.unique})
+        raise AlreadyExists(f"a {kind.label} with {kind.unique} '{value}' exists", {"field": kind.unique, "value": value})
 
 
 def _reject_nulls(kind: Kind, changes: dict[str, Any]) -> None:

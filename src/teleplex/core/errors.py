@@ -27,6 +27,12 @@ class Conflict(TeleplexError):
     status, code = 409, "conflict"
 
 
+class AlreadyExists(Conflict):
+    """A unique value (a name, a user name) is already taken; details name the `field` and the `value`."""
+
+    code = "already_exists"
+
+
 class InvalidInput(TeleplexError):
     status, code = 422, "invalid_input"
 

@@ -104,7 +104,9 @@ def install_error_handlers(app: FastAPI) -> None:
             msg = err.get("msg", "invalid")
             if err.get("type") == "json_invalid":
                 field, msg = "body", "the body is not valid JSON: " + str(err.get("ctx", {}).get("error", msg))
-            details.append({"field": field, "in": where, "message": msg, "type": err.get("type")})
+            # ctx (the limit broken: max_length, ge, expected...) lets a client say it in the user's language
+            ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)}
+            details.append({"field": field, "in": where, "message": msg, "type": err.get("type"), "ctx": ctx})
         first = details[0] if details else {"field": "body", "message": "invalid request"}
         message = f"{first['field']}: {first['message']}"
         return JSONResponse(error_body("invalid_input", message, details), 422)

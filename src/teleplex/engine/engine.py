@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from teleplex.center import wrapup_rules
 from teleplex.center.models import Agent, PauseReason, Queue
 from teleplex.core.clock import Clock
 from teleplex.core.db import Database
@@ -219,6 +220,8 @@ class Engine:
         interaction = await session.get(Interaction, interaction_of(d.item_id))
         if interaction is not None:
             await interactions.wrapup_done(session, interaction, d.at)
+            if d.item_id.isdigit():  # ended by the timer, a logout or a forced pause: flag what it lacks
+                await wrapup_rules.flag_if_incomplete(session, interaction, int(d.agent_id), d.at)
 
     async def _wrapup_ended(self, d: WrapUpEnded) -> None:
         self.item_channel.pop(d.item_id, None)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teleplex.auth.principal import Principal
 from teleplex.center import service as center
+from teleplex.center import wrapup_rules
 from teleplex.center.models import Agent, Queue
 from teleplex.core.errors import Conflict
 from teleplex.engine.engine import Engine, interaction_of
@@ -96,6 +97,11 @@ async def pause(engine: Engine, agent_id: int, reason: str, after_current: bool)
 
 
 async def end_wrapup(engine: Engine, agent_id: int) -> dict[str, Any]:
+    """Refused (409 wrapup_incomplete) while a call in wrap-up lacks what its queue or campaign requires."""
+    wrapups = agent_state(engine, agent_id)["wrapups"]
+    if wrapups:
+        async with engine.db.session() as session:
+            await wrapup_rules.check_can_end(session, agent_id, wrapups)
     return await _fact(engine, agent_id, lambda: engine.router.end_wrapup(str(agent_id)))
 
 

@@ -156,7 +156,7 @@ async def admin_page(request: Request, resource: str) -> Response:
     return render(request, "admin.html", me, resource=resource, resources=RESOURCES, denied=needed not in permissions)
 
 
-@router.get("/static/{path:path}")
+@router.api_route("/static/{path:path}", methods=["GET", "HEAD"])  # HEAD: is phone.js there?
 async def static_file(path: str) -> Response:
     """The interface's own scripts and style (and the browser phone); never anything outside static/."""
     target = (STATIC / path).resolve()

@@ -67,7 +67,9 @@ async function control(name, raw, required, value) {
     const chosen = new Set(value ?? s.default ?? []);
     const boxes = resolve(s.items).enum.map((v) => el("label", { class: "choice" }, el("input", { type: "checkbox", value: v, checked: chosen.has(v) }), enumLabel(v)));
     const group = el("div", { ...describe, role: "group", class: "checks" }, ...boxes);
-    return { node: group, read: () => boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => c.value) };
+    // none ticked is a choice when the API's default ticks some (wrapup_requires): send the empty list
+    return { node: group, keepEmpty: Boolean(s.default && s.default.length),
+      read: () => boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => c.value) };
   }
   if (s.type === "boolean") {
     const box = el("input", { ...describe, type: "checkbox", checked: value ?? s.default ?? false });
@@ -128,7 +130,7 @@ async function form(record) {
         const v = c.read();
         if (record) {
           if (JSON.stringify(v) !== JSON.stringify(record[name] ?? null) && !(v === null && name === "password")) payload[name] = v;
-        } else if (v !== null && !(Array.isArray(v) && !v.length && !required.has(name))) payload[name] = v;
+        } else if (v !== null && !(Array.isArray(v) && !v.length && !required.has(name) && !c.keepEmpty)) payload[name] = v;
       }
     } catch (err) { showErrors({ [err.field]: err.message }, general); return; }
     const r = record

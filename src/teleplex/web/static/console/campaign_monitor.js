@@ -1,12 +1,15 @@
 // The supervisor's campaign monitor: every campaign in their scope with its state, progress, attempts by outcome,
 // abandonment over 24 hours and 30 days against its target (flagged above it), the dialer's live figures, and
-// Start / Pause. The figures are polled every few seconds; each card is built once and updated in place, so
-// keyboard focus stays where it is, and a failed refresh says so instead of leaving stale figures unexplained.
+// Start / Pause. The figures are live: each `campaign.progress` event on the page's one event socket carries
+// a campaign's figures (the body of GET /campaigns/{id}/progress); a (re)connection's snapshot and a slow
+// resync reload them all, as a safety net. A dropped connection shows the common banner, and the figures are
+// marked as not current until it heals. Each card is built once and updated in place, so keyboard focus stays
+// where it is, and a failed refresh says so instead of leaving stale figures unexplained.
 
-import { api, t, fmt, el } from "./common.js";
+import { api, t, fmt, el, EventSocket } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
-const POLL_MS = 3000;
+const RESYNC_MS = window.tpxMonitorResyncMs || 60000; // the safety net only (tests lengthen it to prove that)
 const cards = new Map(); // campaign id -> {node, parts}
 
 const percent = (ratio) => (ratio === null || ratio === undefined ? "—" : `${fmt.number(ratio * 100, 1)} %`);
@@ -99,6 +102,7 @@ async function refresh() {
     }
     campaigns.forEach((c, i) => {
       if (!cards.has(c.id)) { const made = card(c); cards.set(c.id, made); box.append(made.node); }
+      cards.get(c.id).campaign = c;
       update(c, progress[i].ok ? progress[i].data : null, cards.get(c.id).parts);
     });
     $("monitor-none").hidden = campaigns.length > 0;
@@ -109,5 +113,17 @@ async function refresh() {
   }
 }
 
+/** One campaign's figures from the stream; a campaign not on screen yet (created meanwhile) reloads the list. */
+function onEvent(event) {
+  if (event.type !== "campaign.progress") return;
+  const progress = event.data || {};
+  const shown = cards.get(progress.campaign_id);
+  if (!shown) { refresh(); return; }
+  shown.campaign = { ...shown.campaign, state: progress.state };
+  update(shown.campaign, progress, shown.parts);
+  $("updated").textContent = t("wallboard.updated", { time: fmt.time(progress.at) });
+}
+
 await refresh();
-setInterval(refresh, POLL_MS);
+new EventSocket({ onSnapshot: () => refresh(), onEvent }).start();
+setInterval(refresh, RESYNC_MS);

@@ -1,6 +1,8 @@
 // What every page shares: its strings, the API, formatting in the user's locale and time zone, the one
 // event socket with its "connection lost" banner, and small DOM helpers. Plain ES module, no build step.
 
+import { localizeError } from "./errors.js";
+
 const STRINGS = JSON.parse(document.getElementById("tpx-strings").textContent);
 export const PAGE = JSON.parse(document.getElementById("tpx-page").textContent);
 const LOCALE = PAGE.language === "es" ? "es-ES" : "en-GB";
@@ -29,7 +31,7 @@ export async function api(method, path, body) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   const error = response.ok ? null : (data && data.error) || { code: "http", message: `HTTP ${response.status}`, details: [] };
-  return { ok: response.ok, status: response.status, data, error };
+  return { ok: response.ok, status: response.status, data, error: localizeError(error, t, PAGE.language) };
 }
 
 /** The field an API error names (its details' `field`, or the "field: ..." prefix of the message). */

@@ -140,8 +140,9 @@ function bindStateBar() {
     }
   });
   $("btn-wrapup-end").addEventListener("click", async () => {
-    if (!(await workspace.readyToEndWrapup())) return;
-    presenceAction("wrapup/end");
+    const r = await api("POST", `/api/v1/agents/${agentId}/wrapup/end`); // the server checks what each call needs
+    if (!r.ok) { if (!(await workspace.showWrapupMissing(r.error))) toast(r.error.message); return; }
+    showPresence(r.data);
   });
   $("btn-agent-logout").addEventListener("click", async () => {
     const r = await api("POST", `/api/v1/agents/${agentId}/logout`);

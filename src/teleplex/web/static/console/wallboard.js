@@ -2,7 +2,8 @@
 // abandoned, handle time, agents by state) and the agents grid with force pause, log out and monitoring.
 // Figures come from /api/v1/live; every event on the stream refreshes them, so the board is never stale.
 
-import { api, t, fmt, el, toast, EventSocket } from "./common.js";
+import { PAGE, api, t, fmt, el, toast, EventSocket } from "./common.js";
+import { BrowserPhone } from "./browser_phone.js";
 
 const $ = (id) => document.getElementById(id);
 const STATES = ["ready", "ringing", "on_call", "busy", "wrap_up", "paused"];
@@ -77,10 +78,14 @@ function drawAgents() {
     const act = (path, body) => api("POST", `/api/v1/agents/${a.agent_id}/${path}`, body).then((r) => {
       if (!r.ok) toast(r.error.message);
     });
-    const monitor = (mode) => api("POST", `/api/v1/interactions/${current}/monitor`,
-      { mode, device: $("monitor-device").value.trim() || undefined }).then((r) => {
-      if (!r.ok) toast(r.error.message); else toast(t("wallboard.monitoring", { mode: t(`wallboard.${mode}`) }));
-    });
+    const monitor = (mode) => {
+      awaited.set(String(current), mode); // its call may ring the browser phone before the answer comes back
+      return api("POST", `/api/v1/interactions/${current}/monitor`,
+        { mode, device: $("monitor-device").value.trim() || undefined }).then((r) => {
+        if (!r.ok) { awaited.delete(String(current)); toast(r.error.message); return; }
+        toast(t("wallboard.monitoring", { mode: t(`wallboard.${mode}`) }));
+      });
+    };
     return el("tr", { dataset: { agentId: a.agent_id } },
       el("th", { scope: "row" }, profile.display_name || profile.number || `#${a.agent_id}`),
       el("td", {}, el("span", { class: "badge", dataset: { state: a.state } }, t(`state.${a.state}`))),
@@ -94,6 +99,53 @@ function drawAgents() {
         ...["listen", "whisper", "barge"].map((mode) => el("button", { type: "button", class: "secondary",
           disabled: !current, onclick: () => monitor(mode) }, t(`wallboard.${mode}`)))));
   }));
+}
+
+// --- the supervisor's own browser phone (their agent profile's): rung by listen, whisper and barge ---------
+
+let phone = null;
+const awaited = new Map(); // interaction id -> mode asked for; its call rings as "Monitor <mode>" <id>
+
+function bindBrowserPhone() {
+  const button = $("monitor-phone");
+  if (PAGE.me.agent_id === null || PAGE.me.agent_id === undefined) {
+    button.disabled = true;
+    button.title = t("wallboard.browser_phone_needs_agent");
+    return;
+  }
+  button.disabled = false; // enabled once it works (the page's HTML has it disabled until then)
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      phone = await BrowserPhone.start(PAGE.me.agent_id,
+        (s) => { $("monitor-phone-state").textContent = t(`phone.${s}`); }, monitorCall);
+    } catch (err) {
+      toast(err.message || String(err));
+      button.disabled = false;
+      return;
+    }
+    $("monitor-device").value = phone.device;
+    $("monitor-device").readOnly = true;
+    button.hidden = true;
+  });
+}
+
+/** A call on the browser phone: the monitoring asked for is answered at once; anything else waits for Answer. */
+function monitorCall(call) {
+  const box = $("monitor-call");
+  if (!call) { box.hidden = true; box.replaceChildren(); return; }
+  const mode = awaited.get(call.from);
+  const hangUp = el("button", { type: "button", class: "danger", onclick: () => phone.hangup() }, t("call.hangup"));
+  if (mode) {
+    awaited.delete(call.from);
+    phone.answer();
+    box.replaceChildren(el("span", {}, t("wallboard.monitor_call", { mode: t(`wallboard.${mode}`), id: call.from })), hangUp);
+  } else {
+    const answer = el("button", { type: "button", class: "accept", onclick: () => { phone.answer(); answer.remove(); } },
+      t("console.answer"));
+    box.replaceChildren(el("span", {}, t("wallboard.call_ringing", { from: call.from })), answer, hangUp);
+  }
+  box.hidden = false;
 }
 
 let pending = null;
@@ -124,5 +176,6 @@ $("large-screen").addEventListener("click", (e) => {
   if (!on && document.fullscreenElement) document.exitFullscreen().catch(() => {});
 });
 
+bindBrowserPhone();
 await loadReference();
 new EventSocket({ onSnapshot: (snapshot) => show(snapshot), onEvent: () => refresh() }).start();

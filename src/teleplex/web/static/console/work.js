@@ -167,6 +167,7 @@ export class Workspace {
     const notes = draftArea(i.id, "wrapup-notes", { name: "notes", rows: 2 });
     if (!notes.value && i.notes) notes.value = i.notes;
     const saved = el("span", { class: "muted", "aria-live": "polite" });
+    entry.wrapupError = el("p", { class: "field-error wrapup-missing", hidden: true }); // the toast announces it
     const form = el("form", { class: "wrapup", onsubmit: async (e) => {
       e.preventDefault();
       const body = { notes: notes.value || null };
@@ -178,25 +179,38 @@ export class Workspace {
       clearDraft(notes, i.id);
       notes.value = r.data.notes || "";
       saved.textContent = t("console.saved");
+      entry.wrapupError.hidden = true;
+      for (const n of form.querySelectorAll("[aria-invalid]")) n.removeAttribute("aria-invalid");
     } },
     el("h3", {}, t("console.wrapup")),
     el("label", {}, t("console.disposition"), select),
     el("label", {}, t("console.notes"), notes),
-    el("button", { type: "submit" }, t("console.save")), saved);
+    el("button", { type: "submit" }, t("console.save")), saved, entry.wrapupError);
     entry.saved = i.disposition_id !== null;
     return form;
   }
 
-  /** The wrap-up may end once each ended interaction has its disposition (when there are any to choose). */
-  async readyToEndWrapup() {
-    if (!this.dispositions.length) return true;
-    const missing = [...this.tabs.values()].filter((e) => e.ended && e.interaction && e.interaction.channel === "voice"
-      && !e.saved);
-    if (missing.length) {
-      toast(t("console.disposition_required"));
-      this.select(missing[0].interaction.id);
-      return false;
-    }
+  /** The server refused to end the wrap-up (409 wrapup_incomplete; the queue's or campaign's rule decides what
+   * a call needs): say what is missing, bring that call's tab to the front and mark its fields. */
+  async showWrapupMissing(error) {
+    const first = ((error.details || {}).interactions || [])[0];
+    if (error.code !== "wrapup_incomplete" || !first) return false;
+    const what = first.missing.map((m) => t(`console.missing.${m}`) + (m === "form" && first.fields.length
+      ? ` (${first.fields.join(", ")})` : ""));
+    const text = t("console.wrapup_missing", { what: what.join(", ") }); // at the form, beside the fields
+    toast(first.missing.join() === "disposition" ? t("console.disposition_required") : text);
+    await this.open(first.interaction_id, true);
+    this.select(first.interaction_id);
+    const entry = this.tabs.get(first.interaction_id);
+    if (!entry || !entry.panel) return true;
+    if (entry.wrapupError) { entry.wrapupError.textContent = text; entry.wrapupError.hidden = false; }
+    const controls = [];
+    if (first.missing.includes("disposition")) controls.push(entry.panel.querySelector("form.wrapup [name=disposition]"));
+    if (first.missing.includes("notes")) controls.push(entry.panel.querySelector("form.wrapup [name=notes]"));
+    for (const name of first.fields || []) controls.push(document.getElementById(`cf-${name}`));
+    const shown = controls.filter(Boolean);
+    for (const c of shown) c.setAttribute("aria-invalid", "true");
+    if (shown.length) shown[0].focus();
     return true;
   }
 

@@ -1,0 +1,228 @@
+"""Calls answered on the console's browser phone against the real sandbox Asterisk: two agents log in with the
+browser phone as their device (each in a browser of their own), a SIPp customer dials the queue's number, the
+call rings in the first agent's browser, who answers there, holds and resumes, mutes and unmutes the
+microphone, saves a disposition and transfers the caller to the second agent, whose browser rings and answers;
+the first agent ends the wrap-up, the second hangs up from the browser.
+
+What is asserted is what the agents see (the ringing offer, the state badge, the call's panel and tab, the
+microphone's track) and what the server records (the interaction's state and agent, the agents' presence).
+Skipped outside CI where the sandbox or chromium is missing (the fixtures of phone_harness.py decide)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from teleplex.core.db import Database
+from teleplex.voice.sandbox import SandboxState
+from phone_harness import (  # noqa: F401 - fixtures
+    asterisk_sandbox,
+    chromium,
+    sandbox_state,
+    sandbox_var_dir,
+    served,
+    start_sandbox,
+)
+from voice_harness import VoiceCenter, eventually, place_call, running_center
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.browser]
+
+# The page's peer connections, kept where the test can read them: is audio arriving, is the microphone on.
+_KEEP_PEERS = """(() => {
+  const Native = window.RTCPeerConnection;
+  window.__peers = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); window.__peers.push(this); }
+  };
+})();"""
+
+
+@pytest.fixture
+async def center(sandbox_state: SandboxState, clean_database: Database) -> AsyncIterator[VoiceCenter]:
+    async with running_center(sandbox_state, clean_database) as c:
+        yield c
+
+
+@pytest.fixture
+async def base_url(center: VoiceCenter) -> AsyncIterator[str]:
+    async with served(center) as url:
+        yield url
+
+
+class AgentBrowser:
+    """One agent's own browser (context) on the console, with the page's script errors collected."""
+
+    def __init__(self, page: Any, errors: list[str]) -> None:
+        self.page = page
+        self.errors = errors
+
+    @classmethod
+    async def sign_in(cls, browser: Any, base_url: str, username: str) -> AgentBrowser:
+        context = await browser.new_context(viewport={"width": 1280, "height": 720})
+        await context.add_init_script(_KEEP_PEERS)
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(base_url + "/login")
+        await page.locator("input[name=username]").fill(username)
+        await page.locator("input[name=password]").fill("password-123")
+        await page.locator("#login-form button[type=submit]").click()
+        await page.wait_for_url(lambda url: url.endswith("/console"))
+        return cls(page, errors)
+
+    async def start_with_browser_phone(self) -> None:
+        """Chooses the browser phone as the device and starts working: registered, then ready."""
+        await expect(self.page.locator("#browser-choice")).to_be_enabled()
+        await self.page.locator("#browser-choice").check()
+        await self.page.locator("#agent-login").click()
+        await self.page.locator("#state-badge[data-state=ready]").wait_for()
+        await expect(self.page.locator("#phone-state")).to_have_text("Phone: ready")
+
+    async def receives_audio(self) -> bool:
+        """ICE is up and audio packets have arrived on the latest call's peer connection (the media really flows
+        between Asterisk and this browser; which voice they carry is not judged)."""
+        return await self.page.evaluate("""async () => {
+          const pc = window.__peers[window.__peers.length - 1];
+          if (!pc || !["connected", "completed"].includes(pc.iceConnectionState)) return false;
+          let packets = 0;
+          (await pc.getStats()).forEach((s) => {
+            if (s.type === "inbound-rtp" && s.kind === "audio") packets += s.packetsReceived;
+          });
+          return packets > 0;
+        }""")
+
+    async def microphone_on(self) -> bool:
+        return await self.page.evaluate("""() => {
+          const pc = window.__peers[window.__peers.length - 1];
+          return pc.getSenders().some((s) => s.track && s.track.kind === "audio" && s.track.enabled);
+        }""")
+
+    async def close(self) -> None:
+        await self.page.context.close()
+
+
+async def username_of(center: VoiceCenter, agent: dict[str, Any]) -> str:
+    return (await center.get(f"users/{agent['user_id']}")).json()["username"]
+
+
+async def test_a_call_rings_in_the_browser_is_answered_held_muted_and_transferred_to_a_browser_colleague(
+    center: VoiceCenter, base_url: str, chromium: Any, sandbox_state: SandboxState, tmp_path: Any
+) -> None:
+    queue = await center.queue("5554201", wrapup_seconds=120)
+    sale = await center.create("dispositions", {"code": "sale", "label": "Sale made", "category": "success"})
+    first = await center.agent(None, [queue["id"]], login=False, display_name="Ana")
+    second = await center.agent(None, [queue["id"]], login=False, display_name="Bruno")
+    ana = await AgentBrowser.sign_in(chromium, base_url, await username_of(center, first))
+    bruno = await AgentBrowser.sign_in(chromium, base_url, await username_of(center, second))
+    caller = None
+    try:
+        await ana.start_with_browser_phone()
+        presence = await center.presence_is(first["id"], "ready")
+        assert presence["device"] == f"PJSIP/tpx-web-{first['id']}"
+        await bruno.start_with_browser_phone()
+        await center.presence_is(second["id"], "ready")
+
+        caller = await place_call(sandbox_state, tmp_path, "5554201", caller="5550188", name="Marta Ruiz",
+                                  audio=True)  # fmt: skip
+        # It rings in Ana's browser: the offer names the caller and the queue, and answers on the browser phone
+        offer = ana.page.locator("#offers article.offer")
+        answer = offer.get_by_role("button", name="Answer")
+        await answer.wait_for()
+        await expect(offer).to_contain_text("Incoming call")
+        await expect(offer).to_contain_text("5550188")
+        await expect(offer).to_contain_text("q5554201")
+        await expect(ana.page.locator("#tpx-toast")).to_have_text("Your phone is ringing: 5550188")
+        assert (await center.presence(first["id"]))["state"] == "ringing"
+        await answer.click()
+
+        call = await center.latest_in_state("connected")
+        assert call["agent_id"] == first["id"] and call["answered_at"] is not None
+        panel = ana.page.locator(f"#panel-{call['id']}")
+        await panel.wait_for()
+        await expect(offer).to_have_count(0)
+        await expect(ana.page.locator(f"#tab-{call['id']}")).to_contain_text("Marta Ruiz")
+        await expect(ana.page.locator("#state-badge")).to_have_attribute("data-state", "on_call")
+        await eventually(ana.receives_audio, 15, "the call's audio to reach Ana's browser")
+
+        await panel.get_by_role("button", name="Hold", exact=True).click()
+        resume = panel.get_by_role("button", name="Resume", exact=True)
+        await expect(resume).to_have_attribute("aria-pressed", "true")
+        assert (await center.interaction(call["id"]))["state"] == "held"
+        await resume.click()
+        hold = panel.get_by_role("button", name="Hold", exact=True)
+        await expect(hold).to_have_attribute("aria-pressed", "false")
+        assert (await center.interaction(call["id"]))["state"] == "connected"
+
+        assert await ana.microphone_on()
+        await panel.get_by_role("button", name="Mute", exact=True).click()
+        unmute = panel.get_by_role("button", name="Unmute", exact=True)
+        await expect(unmute).to_have_attribute("aria-pressed", "true")
+        assert not await ana.microphone_on()
+        await unmute.click()
+        mute = panel.get_by_role("button", name="Mute", exact=True)
+        await expect(mute).to_have_attribute("aria-pressed", "false")
+        assert await ana.microphone_on()
+
+        await panel.locator("select[name=disposition]").select_option(str(sale["id"]))
+        await panel.locator("textarea[name=notes]").fill("Wants the yearly plan")
+        await panel.get_by_role("button", name="Save", exact=True).click()
+        await panel.get_by_text("Saved.").wait_for()
+
+        # A blind transfer to Bruno, picked from the directory where he shows as ready.
+        target = panel.locator("select[name=target]")
+        await target.focus()
+        option = target.locator(f"option[value='agent:{second['id']}']")
+        await expect(option).to_contain_text("Bruno — Ready")
+        await target.select_option(f"agent:{second['id']}")
+        await panel.get_by_role("button", name="Transfer now").click()
+
+        # Bruno's browser rings with the same customer; Ana's tab goes and she is in wrap-up.
+        offered = bruno.page.locator("#offers article.offer")
+        bruno_answer = offered.get_by_role("button", name="Answer")
+        await bruno_answer.wait_for()
+        await expect(offered).to_contain_text("5550188")
+        await expect(bruno.page.locator("#tpx-toast")).to_have_text("Your phone is ringing: 5550188")
+        await panel.wait_for(state="detached")
+        await center.presence_is(first["id"], "wrap_up")
+        await expect(ana.page.locator("#state-badge")).to_have_attribute("data-state", "wrap_up")
+        await bruno_answer.click()
+
+        async def with_bruno() -> dict[str, Any] | None:
+            i = await center.interaction(call["id"])
+            return i if i["state"] == "connected" and i["agent_id"] == second["id"] else None
+
+        await eventually(with_bruno, 20, "the call to be connected to Bruno")
+        bruno_panel = bruno.page.locator(f"#panel-{call['id']}")
+        await bruno_panel.wait_for()
+        await expect(bruno.page.locator("#state-badge")).to_have_attribute("data-state", "on_call")
+        await expect(bruno_panel.locator("select[name=disposition]")).to_have_value(str(sale["id"]))
+        await eventually(bruno.receives_audio, 15, "the call's audio to reach Bruno's browser")
+
+        # Ana's disposition is saved, so her wrap-up ends from the state bar.
+        await ana.page.locator("#btn-wrapup-end").click()
+        await expect(ana.page.locator("#state-badge")).to_have_attribute("data-state", "ready")
+        await center.presence_is(first["id"], "ready")
+
+        # Bruno hangs up from the browser; the customer hears the BYE and his wrap-up ends too.
+        await bruno_panel.get_by_role("button", name="Hang up").click()
+        code, out = await caller.finished()
+        assert code == 0, out[-1500:]
+        await expect(bruno.page.locator(f"#tab-{call['id']}")).to_contain_text("(ended)")
+        ended = await center.ended_interaction()
+        assert ended["id"] == call["id"] and ended["agent_id"] == second["id"]
+        assert ended["disposition_id"] == sale["id"] and ended["notes"] == "Wants the yearly plan"
+        kinds = [e["kind"] for e in ended["timeline"]]
+        assert kinds.index("held") < kinds.index("unheld") < kinds.index("transferred")
+        assert ended["timeline"][-1]["data"]["hung_up_by"] == "agent"
+        await center.presence_is(second["id"], "wrap_up")
+        await bruno.page.locator("#btn-wrapup-end").click()
+        await expect(bruno.page.locator("#state-badge")).to_have_attribute("data-state", "ready")
+        assert ana.errors == [] and bruno.errors == []
+    finally:
+        if caller is not None:
+            await caller.kill()
+        await ana.close()
+        await bruno.close()
