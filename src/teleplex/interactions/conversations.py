@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teleplex.interactions import service as interactions
@@ -19,12 +19,16 @@ from teleplex.interactions.states import OPEN_STATES, InteractionState, Outcome
 OPENED, REOPENED, APPENDED = "opened", "reopened", "appended"
 
 
+# Built once: it runs for every message that comes in.
+_LATEST = (
+    select(Interaction)
+    .where(Interaction.channel_ref == bindparam("channel_id"), Interaction.peer == bindparam("peer"))
+    .order_by(Interaction.id.desc()).limit(1)
+)  # fmt: skip
+
+
 async def latest(session: AsyncSession, channel_id: int, peer: str) -> Interaction | None:
-    stmt = (
-        select(Interaction).where(Interaction.channel_ref == channel_id, Interaction.peer == peer)
-        .order_by(Interaction.id.desc()).limit(1)
-    )  # fmt: skip
-    return (await session.execute(stmt)).scalar()
+    return (await session.execute(_LATEST, {"channel_id": channel_id, "peer": peer})).scalar()
 
 
 def open_one(last: Interaction | None) -> Interaction | None:
