@@ -29,8 +29,9 @@ async def test_the_window_closes_24_hours_after_the_customer_wrote_and_a_templat
     window = (await center.get(f"conversations/{chat['id']}/window", me)).json()
     assert window["applies"] is True and window["open"] is True
     assert window["closes_at"] is not None and window["last_inbound_at"] is not None
-    assert window["templates"] == [{"name": "order_update", "language": "es_ES"},
-                                   {"name": "hello_again", "language": "en_US"}]
+    assert [(t["name"], t["language"]) for t in window["templates"]] == [("order_update", "es_ES"),
+                                                                         ("hello_again", "en_US")]
+    assert window["templates_source"] == "settings"  # no business account named: the channel's own list
 
     clock.advance(24 * 3600 + 1)
     me = await center.login("ana", "password-123")  # a day later: a fresh token
@@ -57,7 +58,8 @@ async def test_templates_are_for_whatsapp_only_and_named_properly(center):  # no
     assert r.status_code == 200, r.text
     chat = await _assigned(center, "telegram")
     window = (await center.get(f"conversations/{chat['id']}/window", me)).json()
-    assert window == {"applies": False, "open": True, "closes_at": None, "last_inbound_at": None, "templates": []}
+    assert window == {"applies": False, "open": True, "closes_at": None, "last_inbound_at": None, "templates": [],
+                      "templates_source": None, "templates_error": None}
     r = await center.post(f"conversations/{chat['id']}/reply", {"template_name": "order_update"}, me)
     assert r.status_code == 422 and "only WhatsApp" in r.json()["error"]["message"]
     r = await center.post(f"conversations/{chat['id']}/reply", {"template_name": "Order Update!"}, me)

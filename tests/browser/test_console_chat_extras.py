@@ -21,7 +21,7 @@ from console_harness import LiveCenter, admin, make_agent, ok, sign_in, wait_for
 from sqlalchemy import update
 from test_console_chat import setup_chat, visitor_writes
 
-from fakes.graph_api import FakeGraphApi
+from fakes.graph_api import FakeGraphApi, template
 from fakes.harness import APP_SECRET, CHANNELS, fixture_bytes
 from fakes.server import serve
 from teleplex.messaging.models import Message
@@ -30,6 +30,9 @@ from teleplex.messaging.providers import whatsapp
 pytestmark = pytest.mark.browser
 
 TEMPLATES = [{"name": "order_update", "language": "es_ES"}]
+WABA = "102290129340398"
+META_TEMPLATES = [template("order_update", "Hola {{1}}, tu pedido {{2}} está listo", language="es_ES"),
+                  template("summer_promo", "Sale!", status="PENDING", category="MARKETING")]
 
 
 class FakeGraphThread:
@@ -173,7 +176,8 @@ def test_a_web_chat_with_screen_pop_typing_delivery_status_and_files(center: Liv
         expect(panel.locator("input[name=attachment]")).to_have_value("")
         expect(panel.get_by_role("button", name="Send template")).to_be_hidden()  # web chat has no templates
         assert ok(client.get(f"/api/v1/conversations/{chat_id}/window")) == {
-            "applies": False, "open": True, "closes_at": None, "last_inbound_at": None, "templates": []}
+            "applies": False, "open": True, "closes_at": None, "last_inbound_at": None, "templates": [],
+            "templates_source": None, "templates_error": None}
         assert errors == []
         context.close()
     finally:
@@ -190,8 +194,9 @@ def test_a_whatsapp_chat_with_a_failed_delivery_and_a_template_after_the_window_
     queue = ok(client.post("/api/v1/queues", json={"name": "WhatsApp sales", "channels": ["whatsapp"],
                                                    "crm_url_template": crm, "screen_pop_mode": "tab"}))
     base = CHANNELS["whatsapp"]
+    graph.fake.templates[:] = META_TEMPLATES  # Meta's list, read with the channel's business account id
     channel = ok(client.post("/api/v1/channels", json={**base, "settings": {
-        **base["settings"], "queue_id": queue["id"], "templates": TEMPLATES}}))
+        **base["settings"], "queue_id": queue["id"], "business_account_id": WABA, "templates": TEMPLATES}}))
     make_agent(center, "wendy", [queue["id"]], display_name="Wendy", number="2202")
     context, page, errors = start_console(chromium, center, "wendy")
 
@@ -237,13 +242,25 @@ def test_a_whatsapp_chat_with_a_failed_delivery_and_a_template_after_the_window_
         "approved template can be sent.")
     expect(panel.locator("textarea[name=reply]")).to_be_disabled()
     expect(panel.locator("form.reply button[type=submit]")).to_be_disabled()
-    expect(panel.locator("select[name=template] option")).to_have_text(["order_update (es_ES)"])
-    sent_before = len(graph.fake.requests)
+    expect(panel.locator("select[name=template] option")).to_have_text(["order_update (es_ES)"])  # approved only
+    preview = panel.locator(".template-preview")
+    expect(preview).to_have_text("Preview: Hola {{1}}, tu pedido {{2}} está listo")
+    first, second = panel.get_by_label("Value for {{1}}"), panel.get_by_label("Value for {{2}}")
+    first.fill("Ana")
+    expect(preview).to_have_text("Preview: Hola Ana, tu pedido {{2}} está listo")
+    sent_before = len(graph.fake.sent)
+    panel.get_by_role("button", name="Send template").click()  # {{2}} is still empty: the browser asks for it
+    expect(panel.locator(".msg.out .template")).to_have_count(0)
+    second.fill("A-1017")
     panel.get_by_role("button", name="Send template").click()
     expect(panel.locator(".msg.out .template")).to_have_text(["Approved template: order_update"])
-    wait_for("the template to reach WhatsApp", lambda: len(graph.fake.requests) > sent_before)
-    template = graph.fake.requests[-1]["body"]
-    assert template["type"] == "template" and template["template"]["name"] == "order_update"
+    wait_for("the template to reach WhatsApp", lambda: len(graph.fake.sent) > sent_before)
+    sent = graph.fake.sent[-1]
+    assert sent["type"] == "template" and sent["template"] == {
+        "name": "order_update", "language": {"code": "es_ES"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"},
+                                                       {"type": "text", "text": "A-1017"}]}]}  # fmt: skip
+    expect(first).to_have_value("")  # sent: the inputs are ready for the next one
     assert errors == []
     context.close()
 

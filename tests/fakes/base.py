@@ -45,10 +45,12 @@ class FakeProvider:
         """Queue failures; each is used by one send call, in order."""
         self.failures.extend(failures)
 
-    async def next_failure(self) -> Response | None:
-        if not self.failures:
+    async def next_failure(self, queue: list[Failure | Hang] | None = None) -> Response | None:
+        """The next queued failure's answer (of `queue` when an endpoint keeps its own), or None."""
+        failures = self.failures if queue is None else queue
+        if not failures:
             return None
-        failure = self.failures.pop(0)
+        failure = failures.pop(0)
         if isinstance(failure, Hang):
             try:
                 await asyncio.wait_for(self.release.wait(), failure.seconds)
@@ -59,4 +61,4 @@ class FakeProvider:
 
     async def record(self, request: Request, body: Any) -> None:
         self.requests.append({"method": request.method, "path": request.url.path, "headers": dict(request.headers),
-                              "body": body})
+                              "query": dict(request.query_params), "body": body})

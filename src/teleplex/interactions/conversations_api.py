@@ -33,6 +33,7 @@ from teleplex.messaging.models import Channel, Message
 from teleplex.messaging.outbox import enqueue_outgoing, whatsapp_window
 from teleplex.messaging.receipts import agent_read
 from teleplex.messaging.runtime import runtime_for
+from teleplex.messaging import templates as wa_templates
 from teleplex.messaging.webchat.service import agent_typing
 from teleplex.messaging.providers.base import MessageKind, OutgoingContent
 from teleplex.messaging.webchat import attachments
@@ -59,6 +60,9 @@ class ReplyBody(ApiInput):
     # WhatsApp: an approved template (the only thing that may be sent once the 24-hour window has closed)
     template_name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,512}$")] | None = None
     template_language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")] | None = None
+    # the values of the template body's variables, in the order `window` lists them
+    template_variables: Annotated[list[Annotated[str, StringConstraints(max_length=wa_templates.MAX_VALUE)]],
+                                  Field(max_length=100)] | None = None  # fmt: skip
 
     @model_validator(mode="after")
     def _one(self) -> ReplyBody:
@@ -68,6 +72,8 @@ class ReplyBody(ApiInput):
             raise ValueError("give either text (and/or media_url), canned_response_id or template_name")
         if self.template_language is not None and self.template_name is None:
             raise ValueError("template_language goes with template_name")
+        if self.template_variables is not None and self.template_name is None:
+            raise ValueError("template_variables go with template_name")
         if self.media_url is None and (self.media_kind is not None or self.filename is not None):
             raise ValueError("media_kind and filename go with media_url")
         return self
@@ -80,7 +86,10 @@ class WindowOut(ApiOutput):
     open: bool  # true where the window does not apply
     closes_at: datetime | None
     last_inbound_at: datetime | None
-    templates: list[dict[str, str]]  # the channel's approved templates: [{"name", "language"}]
+    # the approved templates: [{"name", "language", "category", "body", "variables", "variable_count"}]
+    templates: list[dict[str, Any]]
+    templates_source: Literal["meta", "settings"] | None = None  # Meta's list, or the channel's settings
+    templates_error: str | None = None  # why Meta's list is not the one shown
 
 
 class NoteBody(ApiInput):
@@ -220,15 +229,16 @@ def _seen(request: Request, background: BackgroundTasks, interaction_id: int) ->
 
 @router.get("/conversations/{interaction_id}/window", response_model=WindowOut,
             summary="WhatsApp's 24-hour window: open or closed, until when, and the approved templates to send")  # fmt: skip
-async def window(interaction_id: IdPath, session: SessionDep, clock: ClockDep, principal: PrincipalDep) -> dict:
+async def window(interaction_id: IdPath, request: Request, session: SessionDep, clock: ClockDep,
+                 principal: PrincipalDep) -> dict:  # fmt: skip
     conversation = await _workable(session, principal, interaction_id)
     channel = await session.get(Channel, conversation.channel_ref) if conversation.channel_ref is not None else None
     if channel is None or channel.kind != "whatsapp" or conversation.peer is None:
         return {"applies": False, "open": True, "closes_at": None, "last_inbound_at": None, "templates": []}
     state = await whatsapp_window(session, clock, channel.id, conversation.peer)
-    templates = [{"name": t["name"], "language": t.get("language") or "en_US"}
-                 for t in (channel.settings or {}).get("templates") or [] if isinstance(t, dict) and t.get("name")]
-    return {"applies": True, **state, "templates": templates}
+    offer = await runtime_for(request.app).templates.offered(channel)
+    return {"applies": True, **state, "templates": [t.out() for t in offer.templates],
+            "templates_source": offer.source, "templates_error": offer.error}  # fmt: skip
 
 
 @router.post("/conversations/{interaction_id}/accept", status_code=204, summary="Accept an offered conversation")
@@ -263,8 +273,7 @@ async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, backg
     elif body.template_name is not None:
         if conversation.channel != "whatsapp":
             raise InvalidInput("template_name: only WhatsApp conversations take templates", {"field": "template_name"})
-        content = OutgoingContent(kind=MessageKind.TEMPLATE, template_name=body.template_name,
-                                  language=body.template_language or "en_US")  # fmt: skip
+        content = await _template(request, session, conversation, body)
     elif body.media_url is not None:
         content = _attachment(request, conversation, body)
     else:
@@ -286,6 +295,20 @@ async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, backg
     chat_of(request).first_responded(interaction_id, principal.agent_id)
     _seen(request, background, interaction_id)
     return message
+
+
+async def _template(request: Request, session: SessionDep, conversation: Interaction,
+                    body: ReplyBody) -> OutgoingContent:  # fmt: skip
+    """One of the templates `window` offers, its body's variables filled in; 422 for anything else."""
+    assert body.template_name is not None
+    channel = await session.get(Channel, conversation.channel_ref)
+    if channel is None:
+        raise NotFound(f"channel {conversation.channel_ref} is gone", {"channel_id": conversation.channel_ref})
+    offer = await runtime_for(request.app).templates.offered(channel)
+    template = wa_templates.choose(offer.templates, body.template_name, body.template_language)
+    components = wa_templates.components_for(template, body.template_variables or [])
+    return OutgoingContent(kind=MessageKind.TEMPLATE, template_name=template.name, language=template.language,
+                           components=components)  # fmt: skip
 
 
 def _attachment(request: Request, conversation: Interaction, body: ReplyBody) -> OutgoingContent:

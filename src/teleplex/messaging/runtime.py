@@ -25,6 +25,7 @@ from teleplex.messaging.outbox import OutboxWorker
 from teleplex.messaging.polling import TelegramPoller
 from teleplex.messaging.providers.telegram import TelegramClient
 from teleplex.messaging.schemas import ChannelKind
+from teleplex.messaging.templates import TemplateCatalogue
 
 log = get_logger("teleplex.messaging")
 
@@ -51,6 +52,7 @@ class MessagingRuntime:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop = asyncio.Event()
         self._channels: dict[int, tuple[float, Channel]] = {}
+        self.templates = TemplateCatalogue(self.providers, clock)  # Meta's approved WhatsApp templates, cached
 
     async def webhook_channel(self, channel_id: int) -> Channel | None:
         """The channel a webhook names, read at most every few seconds: under a burst of deliveries, one read
@@ -68,6 +70,7 @@ class MessagingRuntime:
 
     def forget_channel(self, channel_id: int) -> None:
         self._channels.pop(channel_id, None)
+        self.templates.forget(channel_id)
 
     def sink(self) -> MessageSink:
         """The core's sink when it set one on `app.state.message_sink`, else store-only."""

@@ -56,6 +56,9 @@ class ApprovedTemplate(ApiInput):
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,512}$")]
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")] = "en_US"
+    # its body as approved ("Hello {{1}}"), so the agent sees it and fills its variables when Meta's own list
+    # cannot be read (see messaging/templates.py)
+    body: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
 
 
 class ChannelSettings(ApiInput):
@@ -75,7 +78,8 @@ class ChannelSettings(ApiInput):
     )
     rate_per_second: float | None = Field(None, ge=0.1, le=1000, description="sending rate limit")
     templates: Annotated[list[ApprovedTemplate], Field(max_length=200)] | None = Field(
-        None, description="WhatsApp: the approved templates agents may send when the 24-hour window is closed")
+        None, description="WhatsApp: the approved templates agents may send when the 24-hour window is closed, "
+                          "used when no business_account_id is set or Meta's own list cannot be read")
     queue_id: Id | None = Field(None, description="the queue this channel's conversations wait in (default: the "
                                                   "first queue that takes this kind of channel)")
 

@@ -274,6 +274,37 @@ class WhatsAppClient:
         except (ValueError, KeyError, IndexError, TypeError):
             raise RetryableSendError("the provider accepted but answered without a message id", "bad_answer") from None
 
+    async def message_templates(self, business_account_id: str, max_pages: int = 20) -> list[dict[str, Any]]:
+        """Every template of the business account, any status, as Meta documents the listing:
+        `GET /{waba}/message_templates?fields=...&limit=100`, the next page asked for with `paging.cursors.after`
+        while `paging.next` is present (our own path, so the token never follows a URL the answer names),
+        at most `max_pages` pages."""
+        params = {"fields": "name,language,status,category,components", "limit": "100"}
+        found: list[dict[str, Any]] = []
+        for _ in range(max_pages):
+            try:
+                response = await self.http.get(f"/{business_account_id}/message_templates", params=params,
+                                                headers=self.headers)  # fmt: skip
+            except httpx.HTTPError as exc:
+                raise transport_error(exc) from None
+            if response.status_code >= 300:
+                raise classify(response)
+            try:
+                doc = response.json()
+                data = doc["data"]
+                if not isinstance(data, list):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError):
+                raise RetryableSendError("the template list came without its 'data'", "bad_answer") from None
+            found.extend(item for item in data if isinstance(item, dict))
+            paging = doc.get("paging") if isinstance(doc.get("paging"), dict) else {}
+            cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+            after = cursors.get("after")
+            if not paging.get("next") or not isinstance(after, str) or not after:
+                break
+            params = {**params, "after": after}
+        return found
+
     async def mark_read(self, wamid: str) -> None:
         """Tell the customer the business has read their message (blue ticks): the Cloud API's documented
         `{"messaging_product": "whatsapp", "status": "read", "message_id"}` on the same endpoint. It also

@@ -91,20 +91,59 @@ export function typingIndicator() {
   return node;
 }
 
+/** A template's body with the values typed so far in place of their variables ({{1}}, {{name}}). */
+export function fillBody(body, values) {
+  return (body || "").replace(/\{\{\s*([0-9]{1,3}|[a-z_][a-z0-9_]{0,63})\s*\}\}/g,
+    (whole, name) => (values[name] ? values[name] : whole));
+}
+
 /**
  * WhatsApp's window: a line saying until when free text may be sent; once closed, the reason, the reply
- * box disabled, and a picker of the channel's approved templates instead.
+ * box disabled, and a picker of the approved templates instead (Meta's list, or the channel's own when Meta
+ * cannot be read): the chosen one's body shown as a preview and one required input per variable, whose
+ * values survive a refresh of the list.
  */
 export function windowControls(interactionId, replyForm, send) {
   const line = el("p", { class: "window", role: "status", hidden: true });
+  const note = el("p", { class: "muted templates-note", hidden: true });
   const picker = el("select", { name: "template", "aria-label": t("console.template") });
-  const templateForm = el("form", { class: "row template", hidden: true, onsubmit: async (e) => {
+  const preview = el("p", { class: "template-preview", "aria-live": "polite" });
+  const inputs = el("div", { class: "template-variables" });
+  const typed = new Map(); // `${template}|${variable}` -> what the agent typed
+  let offered = [];
+  const chosen = () => offered.find((x) => `${x.name}|${x.language}` === picker.value);
+  const values = () => {
+    const x = chosen();
+    return x ? x.variables.map((v) => typed.get(`${picker.value}|${v}`) || "") : [];
+  };
+  const showPreview = () => {
+    const x = chosen();
+    if (!x) { preview.textContent = ""; return; }
+    const filled = Object.fromEntries(x.variables.map((v, i) => [v, values()[i]]));
+    preview.textContent = x.body ? `${t("console.template_preview")}: ${fillBody(x.body, filled)}` : t("console.template_no_body");
+  };
+  const showInputs = () => {
+    const x = chosen();
+    inputs.replaceChildren(...(x ? x.variables : []).map((v) => el("div", { class: "row" },
+      el("label", { class: "inline" }, t("console.template_variable", { name: `{{${v}}}` }),
+        el("input", { name: `template_var_${v}`, required: true, maxlength: 1024, value: typed.get(`${picker.value}|${v}`) || "",
+          oninput: (e) => { typed.set(`${picker.value}|${v}`, e.target.value); showPreview(); } })))));
+    showPreview();
+  };
+  picker.addEventListener("change", showInputs);
+  const templateForm = el("form", { class: "template", hidden: true, onsubmit: async (e) => {
     e.preventDefault();
-    if (!picker.value) return;
-    const [name, language] = picker.value.split("|");
-    if (await send({ template_name: name, template_language: language })) toast(t("console.sent_template"));
-  } }, el("label", { class: "inline" }, t("console.template"), picker),
-  el("button", { type: "submit" }, t("console.send_template")));
+    const x = chosen();
+    if (!x) return;
+    const sent = await send({ template_name: x.name, template_language: x.language, template_variables: values() });
+    if (sent) {
+      for (const v of x.variables) typed.delete(`${picker.value}|${v}`);
+      showInputs();
+      toast(t("console.sent_template"));
+    }
+  } }, el("div", { class: "row" }, el("label", { class: "inline" }, t("console.template"), picker)),
+  preview, inputs, note,
+  el("div", { class: "row" }, el("button", { type: "submit" }, t("console.send_template"))));
   let timer = null;
 
   const refresh = async () => {
@@ -116,9 +155,16 @@ export function windowControls(interactionId, replyForm, send) {
     line.textContent = w.open ? t("console.window_open", { time: fmt.dateTime(w.closes_at) }) : t("console.window_closed");
     for (const field of replyForm.querySelectorAll("textarea, button, input")) field.disabled = !w.open;
     templateForm.hidden = w.open;
-    picker.replaceChildren(...w.templates.map((x) => el("option", { value: `${x.name}|${x.language}` }, `${x.name} (${x.language})`)));
-    templateForm.querySelector("button").disabled = !w.templates.length;
-    if (!w.open && !w.templates.length) line.textContent = `${t("console.window_closed")} ${t("console.no_templates")}`;
+    const was = picker.value;
+    offered = w.templates;
+    picker.replaceChildren(...offered.map((x) => el("option", { value: `${x.name}|${x.language}` }, `${x.name} (${x.language})`)));
+    if (offered.some((x) => `${x.name}|${x.language}` === was)) picker.value = was;
+    showInputs();
+    note.hidden = !w.templates_error;
+    note.textContent = w.templates_error ? t("console.templates_fallback") : "";
+    note.title = w.templates_error || "";
+    templateForm.querySelector("button[type=submit]").disabled = !offered.length;
+    if (!w.open && !offered.length) line.textContent = `${t("console.window_closed")} ${t("console.no_templates")}`;
     clearTimeout(timer);
     const left = w.open && w.closes_at ? new Date(w.closes_at) - Date.now() : null;
     if (left !== null && left < 2 ** 31 - 1) timer = setTimeout(refresh, Math.max(0, left) + 500); // it closes while shown
