@@ -57,7 +57,9 @@ def test_admin_creates_a_queue_and_an_agent_and_finds_them_in_the_audit_log(live
     page.locator("#f-number").fill("2042")
     page.locator("#f-display_name").fill("Carmen Ruiz")
     page.locator("#f-device").fill("PJSIP/2042")
-    page.locator("#f-queues").fill(f'[{{"queue_id": {queue["id"]}}}]')
+    queues = page.locator("[data-field=queues]")
+    queues.get_by_role("button", name="Add a row").click()
+    queues.locator("[data-prop=queue_id] select").select_option(label="Support")  # by name, not id
     page.locator(".resource-form button[type=submit]").click()
     expect(page.locator("table.grid tbody tr", has_text="Carmen Ruiz")).to_be_visible()
     agent = next(a for a in ok(admin(live_center).get("/api/v1/agents"))["items"] if a["number"] == "2042")

@@ -13,7 +13,7 @@ RESOURCES: list[dict[str, Any]] = [
      "permission": "queues.write"},
     {"key": "agents", "path": "/api/v1/agents", "create": "AgentCreate", "update": "AgentUpdate",
      "columns": ["id", "number", "display_name", "device", "answer_mode"], "label": "display_name",
-     "refs": {"user_id": "users"}, "permission": "agents.write"},
+     "refs": {"user_id": "users", "queue_id": "queues"}, "permission": "agents.write"},
     {"key": "users", "path": "/api/v1/users", "create": "UserCreate", "update": "UserUpdate",
      "columns": ["id", "username", "display_name", "roles", "language", "enabled"], "label": "username",
      "refs": {"supervised_queue_ids": "queues"}, "permission": "users.write"},

@@ -411,6 +411,9 @@ _ROWS: list[tuple[str, str, str]] = [
     ("admin.empty", "Nothing here yet.", "Aún no hay nada."),
     ("admin.comma_separated", "separated by commas", "separados por comas"),
     ("admin.invalid_json", "Not valid JSON.", "No es un JSON válido."),
+    ("admin.row", "Row {n}", "Fila {n}"), ("admin.add_row", "Add a row", "Añadir una fila"),
+    ("admin.remove", "Remove", "Quitar"), ("admin.remove_row", "Remove row {n}", "Quitar la fila {n}"),
+    ("admin.move_up_row", "Move row {n} up", "Subir la fila {n}"),
     ("admin.snippet", "Web chat snippet", "Código del chat web"),
     ("admin.snippet_help", "Paste this into every page of the customer's site where the chat should appear.",
      "Pegue esto en cada página del sitio del cliente donde deba aparecer el chat."),
@@ -483,6 +486,8 @@ _FIELDS: list[tuple[str, str, str]] = [
     ("crm_url_template", "CRM screen-pop URL", "URL de la ficha en el CRM"),
     ("screen_pop_mode", "Open the CRM page", "Abrir la página del CRM"),
     ("wrapup_requires", "Required before the wrap-up ends", "Obligatorio antes de terminar el cierre"),
+    ("type", "Type", "Tipo"), ("required", "Required", "Obligatorio"), ("options", "Options", "Opciones"),
+    ("days", "Days", "Días"), ("start", "From", "Desde"), ("end", "To", "Hasta"),
 ]
 
 # Values the API takes from a fixed list, and the audit log's actions and record kinds.
@@ -507,6 +512,11 @@ _ENUMS: list[tuple[str, str, str]] = [
     ("running", "running", "en marcha"), ("paused", "paused", "en pausa"), ("stopped", "stopped", "detenida"),
     ("tab", "in a new tab", "en una pestaña nueva"), ("embed", "inside the console", "dentro de la consola"),
     ("notes", "notes", "notas"), ("form", "campaign form", "formulario de la campaña"),
+    ("text", "text", "texto"), ("textarea", "long text", "texto largo"), ("number", "number", "número"),
+    ("date", "date", "fecha"), ("select", "list", "lista"), ("checkbox", "tick box", "casilla"),
+    ("mon", "Monday", "lunes"), ("tue", "Tuesday", "martes"), ("wed", "Wednesday", "miércoles"),
+    ("thu", "Thursday", "jueves"), ("fri", "Friday", "viernes"), ("sat", "Saturday", "sábado"),
+    ("sun", "Sunday", "domingo"),
 ]
 
 CATALOGUE: dict[str, dict[str, str]] = {

@@ -43,7 +43,7 @@ async function referenceOptions(key) {
 async function control(name, raw, required, value) {
   const s = resolve(raw);
   const id = `f-${name}`;
-  const ref = resource.refs[name];
+  const ref = resource.refs[name] ?? resource.refs[name.split(".").pop()];  // a row's property: its own name
   const describe = { id, name, "aria-describedby": `err-${name}` };
   if (ref && (s.type === "integer")) {
     const options = await referenceOptions(ref);
@@ -71,6 +71,8 @@ async function control(name, raw, required, value) {
     return { node: group, keepEmpty: Boolean(s.default && s.default.length),
       read: () => boxes.map((b) => b.firstChild).filter((c) => c.checked).map((c) => c.value) };
   }
+  const item = s.type === "array" && s.items ? resolve(s.items) : null;
+  if (item && item.type === "object" && item.properties) return rowsEditor(name, item, value ?? s.default ?? [], describe);
   if (s.type === "boolean") {
     const box = el("input", { ...describe, type: "checkbox", checked: value ?? s.default ?? false });
     return { node: box, read: () => box.checked };
@@ -96,6 +98,77 @@ async function control(name, raw, required, value) {
     if (!area.value.trim()) return null;
     try { return JSON.parse(area.value); } catch { throw Object.assign(new Error(t("admin.invalid_json")), { field: name }); }
   } };
+}
+
+let rowIds = 0;
+
+/** A list of objects (a campaign's form fields, its calling windows) as rows of labelled controls, one per
+ * property of the item's schema, that the admin adds, removes and moves up; read() gives the list. */
+async function rowsEditor(name, item, initial, describe) {
+  const need = new Set(item.required || []);
+  const list = el("div", { class: "rows" });
+  const rows = [];
+  const number = () => rows.forEach((r, i) => {
+    r.legend.textContent = t("admin.row", { n: i + 1 });
+    r.remove.setAttribute("aria-label", t("admin.remove_row", { n: i + 1 }));
+    r.up.setAttribute("aria-label", t("admin.move_up_row", { n: i + 1 }));
+    r.up.disabled = i === 0;
+  });
+  const add = async (value) => {
+    const key = `${name}.${++rowIds}`;
+    const controls = {};
+    const fields = [];
+    for (const [prop, raw] of Object.entries(item.properties)) {
+      controls[prop] = await control(`${key}.${prop}`, raw, need.has(prop), value ? value[prop] : undefined);
+      const inline = controls[prop].node.type === "checkbox";
+      fields.push(el("div", { class: `field${inline ? " inline-field" : ""}`, dataset: { prop } },
+        el("label", { for: `f-${key}.${prop}` }, label(prop), need.has(prop) ? el("span", { class: "req", "aria-hidden": "true" }, " *") : null),
+        controls[prop].node));
+    }
+    const row = { controls, legend: el("legend"), error: el("p", { class: "field-error", hidden: true }) };
+    row.remove = el("button", { type: "button", class: "secondary", onclick: () => {
+      rows.splice(rows.indexOf(row), 1); row.node.remove(); number();
+    } }, t("admin.remove"));
+    row.up = el("button", { type: "button", class: "secondary", onclick: () => {
+      const i = rows.indexOf(row);
+      if (i > 0) { rows.splice(i, 1); rows.splice(i - 1, 0, row); list.insertBefore(row.node, rows[i].node); number(); }
+    } }, "↑");
+    row.node = el("fieldset", { class: "row-item" }, row.legend, row.error, ...fields, el("div", { class: "row" }, row.up, row.remove));
+    rows.push(row);
+    list.append(row.node);
+    number();
+    return row;
+  };
+  for (const value of initial) await add(value);
+  const more = el("button", { type: "button", class: "secondary", onclick: async () => {
+    const row = await add(null);
+    const first = row.node.querySelector("input, select, textarea");
+    if (first) first.focus();
+  } }, t("admin.add_row"));
+  const node = el("div", { ...describe, role: "group", class: "rows-editor" }, list, more);
+  return {
+    node,
+    keepEmpty: initial.length > 0,  // removing every row the API gave is a choice: send the empty list
+    read: () => rows.map((r) => {
+      const out = {};
+      for (const [prop, c] of Object.entries(r.controls)) {
+        const v = c.read();
+        if (v !== null && !(Array.isArray(v) && !v.length && !need.has(prop))) out[prop] = v;
+      }
+      return out;
+    }),
+    /** The API named a row's property (`form_fields.1.label`): shown on that row, its control marked. */
+    mark: (path, message) => {
+      const [index, prop] = path;
+      const row = rows[Number(index)];
+      if (!row) return false;
+      row.error.textContent = prop ? `${label(prop)}: ${message}` : message;
+      row.error.hidden = false;
+      const c = prop && row.controls[prop];
+      if (c) c.node.setAttribute("aria-invalid", "true");
+      return true;
+    },
+  };
 }
 
 /** The create (record null) or edit form of the resource. */
@@ -136,7 +209,14 @@ async function form(record) {
     const r = record
       ? await api("PATCH", `${resource.path}/${record.id}`, payload)
       : await api("POST", resource.path, payload);
-    if (!r.ok) { showErrors(errorFields(r.error), general, r.error.message); return; }
+    if (!r.ok) {
+      showErrors(errorFields(r.error), general, r.error.message);
+      for (const d of Array.isArray(r.error.details) ? r.error.details : []) {
+        const m = /^([a-z_]+)\[(\d+)\](?:\.([a-z_]+))?/.exec(String((d && d.field) || ""));  // form_fields[1].label
+        if (m && controls[m[1]] && controls[m[1]].mark) controls[m[1]].mark([m[2], m[3]], d.message || r.error.message);
+      }
+      return;
+    }
     toast(record ? t("admin.saved") : t("admin.created"));
     references.delete(resource.key);
     await list();

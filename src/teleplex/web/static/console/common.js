@@ -39,7 +39,7 @@ export function errorFields(error) {
   const out = {};
   const details = Array.isArray(error.details) ? error.details : error.details ? [error.details] : [];
   for (const d of details) {
-    if (d && d.field) out[String(d.field).split(".")[0]] = d.message || error.message;
+    if (d && d.field) out[String(d.field).split(/[.[]/)[0]] = d.message || error.message;  // roles[0] -> roles
   }
   if (!Object.keys(out).length) {
     const m = /^([a-z_]+)(?:\.[\w.]+)?: (.*)$/.exec(error.message || "");
