@@ -219,6 +219,10 @@ async def test_whatsapp_is_told_when_the_agent_has_read_the_customers_messages(c
     assert [r["message_id"] for r in graph.read] == [inbound_id, "wamid.second-question"]
     other = await center.user("bob", "agent")
     assert (await center.post(f"conversations/{chat['id']}/read", None, other)).status_code == 403
+    # An administrator (or a supervisor) looking at the chat has not read it for the agent: refused, nothing sent.
+    r = await center.post(f"conversations/{chat['id']}/read", None, center.admin)
+    assert r.status_code == 403 and "only the agent holding" in r.json()["error"]["message"]
+    assert len(graph.read) == 2
 
 
 async def test_a_failed_mark_as_read_is_tried_again_at_the_next_action(center: Center, graph) -> None:  # noqa: F811

@@ -255,7 +255,12 @@ async def accept(interaction_id: IdPath, request: Request, background: Backgroun
              summary="The agent has read the customer's messages: marked read, and WhatsApp shows it to them")  # fmt: skip
 async def read(interaction_id: IdPath, request: Request, background: BackgroundTasks, session: SessionDep,
                principal: PrincipalDep) -> None:  # fmt: skip
-    await _workable(session, principal, interaction_id)
+    """Only the agent holding the conversation: a supervisor looking in has not answered the customer, who
+    would otherwise see their messages read."""
+    conversation = await _workable(session, principal, interaction_id)
+    if principal.agent_id is None or conversation.agent_id != principal.agent_id:
+        raise PermissionDenied(f"only the agent holding conversation {interaction_id} marks it read",
+                               {"interaction_id": interaction_id})  # fmt: skip
     _seen(request, background, interaction_id)
 
 
