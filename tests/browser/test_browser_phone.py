@@ -85,6 +85,25 @@ async def test_only_the_agent_or_an_admin_gets_the_credentials(center: VoiceCent
 
 
 @pytest.mark.asterisk
+async def test_a_supervisor_gets_a_monitoring_phone_of_their_own(center: VoiceCenter) -> None:
+    queue = await center.queue("5552102")
+    token = {}
+    for username, roles in (("vera", ["supervisor"]), ("ana", ["agent"])):
+        user = await center.create("users", {"username": username, "password": "password-123", "roles": roles,
+                                             "supervised_queue_ids": [queue["id"]] if "supervisor" in roles else []})
+        r = await center.client.post("/api/v1/auth/token", json={"username": username, "password": "password-123"})
+        token[username] = ({"Authorization": f"Bearer {r.json()['access_token']}"}, user)
+    headers, vera = token["vera"]
+    mine = await center.post("users/me/webrtc", headers=headers)
+    assert mine.status_code == 200 and mine.headers["cache-control"] == "no-store"
+    assert mine.json()["device"] == f"PJSIP/tpx-web-u{vera['id']}"  # no agent profile needed
+    again = await center.post("users/me/webrtc", headers=headers)
+    assert again.json()["username"] == mine.json()["username"] and again.json()["password"] != mine.json()["password"]
+    r = await center.post("users/me/webrtc", headers=token["ana"][0])  # an agent does not monitor
+    assert r.status_code == 403 and r.json()["error"]["details"]["permission"] == "agents.control"
+
+
+@pytest.mark.asterisk
 @pytest.mark.browser
 async def test_a_call_rings_in_the_browser_is_answered_keyed_and_hung_up_there(
     center: VoiceCenter, base_url: str, chromium: Any, sandbox_state: SandboxState, tmp_path

@@ -60,7 +60,7 @@ class AgentBrowser:
         self.errors = errors
 
     @classmethod
-    async def sign_in(cls, browser: Any, base_url: str, username: str) -> AgentBrowser:
+    async def sign_in(cls, browser: Any, base_url: str, username: str, lands_on: str = "/console") -> AgentBrowser:
         context = await browser.new_context(viewport={"width": 1280, "height": 720})
         await context.add_init_script(_KEEP_PEERS)
         page = await context.new_page()
@@ -70,7 +70,7 @@ class AgentBrowser:
         await page.locator("input[name=username]").fill(username)
         await page.locator("input[name=password]").fill("password-123")
         await page.locator("#login-form button[type=submit]").click()
-        await page.wait_for_url(lambda url: url.endswith("/console"))
+        await page.wait_for_url(lambda url: url.endswith(lands_on))
         return cls(page, errors)
 
     async def start_with_browser_phone(self) -> None:

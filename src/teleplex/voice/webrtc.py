@@ -58,6 +58,11 @@ def username_for(agent_id: int) -> str:
     return f"{USERNAME_PREFIX}{agent_id}"
 
 
+def monitor_username_for(user_id: int) -> str:
+    """A supervisor's monitoring phone, the user's own (apart from any agent profile's, so both can be open)."""
+    return f"{USERNAME_PREFIX}u{user_id}"
+
+
 def ws_url_for(ari_url: str) -> str:
     """The SIP-over-WebSocket address on the same HTTP server as ARI (ws, or wss when ARI is https)."""
     parts = urlsplit(ari_url)
@@ -98,13 +103,12 @@ class BrowserPhones:
         self.ari_url = ari_url
         self.issued: dict[str, str] = {}  # username -> password
 
-    async def issue(self, agent_id: int) -> PhoneCredentials:
-        """A fresh password for the agent's browser phone; the previous one stops working."""
-        username = username_for(agent_id)
+    async def issue(self, username: str) -> PhoneCredentials:
+        """A fresh password for this browser phone; the previous one stops working."""
         password = secrets.token_urlsafe(18)
         await self.push(username, password)
         self.issued[username] = password
-        log.info("browser phone credentials issued", agent_id=agent_id, username=username)
+        log.info("browser phone credentials issued", username=username)
         return PhoneCredentials(ws_url_for(self.ari_url), sip_uri_for(username, self.ari_url), username, password)
 
     async def push(self, username: str, password: str) -> None:
@@ -136,7 +140,7 @@ class WebRtcCredentials(ApiOutput):
     sip_uri: str  # sip:tpx-web-7@127.0.0.1
     username: str
     password: str  # issued for this login; asking again replaces it
-    device: str  # give it to POST /agents/{id}/login: PJSIP/tpx-web-7
+    device: str  # give it to POST /agents/{id}/login (or as the monitoring device): PJSIP/tpx-web-7
 
 
 router = APIRouter(prefix="/api/v1", tags=["presence"])
@@ -150,9 +154,23 @@ async def issue_credentials(agent_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]
     if principal.agent_id != agent_id and not principal.is_admin:
         raise PermissionDenied(f"only agent {agent_id} or an admin may get this agent's browser-phone credentials",
                                {"agent_id": agent_id})  # fmt: skip
+    return await _issue(request, response, username_for(agent_id))
+
+
+@router.post("/users/me/webrtc", response_model=WebRtcCredentials,
+             summary="Issue the signed-in supervisor's monitoring browser phone (listen, whisper and barge ring "
+                     "it); replaces earlier ones")  # fmt: skip
+async def issue_my_credentials(request: Request, response: Response, principal: PrincipalDep) -> dict:
+    principal.require("agents.control")  # the permission listen, whisper and barge need
+    if principal.kind != "user":
+        raise PermissionDenied("a browser phone belongs to a signed-in user, not to an API key")
+    return await _issue(request, response, monitor_username_for(principal.id))
+
+
+async def _issue(request: Request, response: Response, username: str) -> dict:
     phones = phones_of(request)
     try:
-        creds = await phones.issue(agent_id)
+        creds = await phones.issue(username)
     except AriError as exc:
         hint = (" (does Asterisk's sorcery.conf give res_pjsip endpoint, auth and aor a memory wizard? "
                 "see docs/asterisk.md)") if exc.status in (400, 403, 404) else ""  # fmt: skip

@@ -268,8 +268,6 @@ _ROWS: list[tuple[str, str, str]] = [
     ("wallboard.monitoring", "{mode}: your phone will ring.", "{mode}: su teléfono sonará."),
     ("wallboard.no_agents", "No agent is logged in.", "No hay agentes conectados."),
     ("wallboard.use_browser_phone", "Use the browser phone", "Usar el teléfono del navegador"),
-    ("wallboard.browser_phone_needs_agent", "The browser phone needs an agent profile: type your phone's device.",
-     "El teléfono del navegador requiere un perfil de agente: escriba el dispositivo de su teléfono."),
     ("wallboard.monitor_call", "{mode}: interaction #{id}", "{mode}: interacción #{id}"),
     ("wallboard.call_ringing", "Your browser phone is ringing: {from}", "Su teléfono del navegador está sonando: {from}"),
     # "my day" in the agent console

@@ -15,10 +15,11 @@ function loadScript(src) {
 }
 
 export class BrowserPhone {
-  /** Registers the phone, resolving once registered; `onState(s)` hears every registration change. */
-  static async start(agentId, onState, onIncoming) {
+  /** Registers the phone whose credentials `credentialsPath` issues (an agent's, or the supervisor's own
+   * monitoring phone), resolving once registered; `onState(s)` hears every registration change. */
+  static async start(credentialsPath, onState, onIncoming) {
     await loadScript("/static/phone.js");
-    const r = await api("POST", `/api/v1/agents/${agentId}/webrtc`);
+    const r = await api("POST", credentialsPath);
     if (!r.ok) throw new Error(r.error.message);
     const phone = new BrowserPhone(r.data, onState, onIncoming);
     await phone.register();

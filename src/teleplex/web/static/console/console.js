@@ -71,7 +71,7 @@ async function agentLogin() {
   let device = $("device-input").value.trim() || undefined;
   if (kind === "browser") {
     try {
-      state.phone = await BrowserPhone.start(agentId, (s) => { $("phone-state").textContent = t(`phone.${s}`); },
+      state.phone = await BrowserPhone.start(`/api/v1/agents/${agentId}/webrtc`, (s) => { $("phone-state").textContent = t(`phone.${s}`); },
         (call) => { workspace.phoneRinging(call); renderOffers(); });
       device = state.phone.device;
       sessionStorage.setItem("tpx-device-kind", "browser");

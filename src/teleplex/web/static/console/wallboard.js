@@ -101,23 +101,18 @@ function drawAgents() {
   }));
 }
 
-// --- the supervisor's own browser phone (their agent profile's): rung by listen, whisper and barge ---------
+// --- the supervisor's own monitoring browser phone (not an agent profile's): rung by listen, whisper, barge ---
 
 let phone = null;
 const awaited = new Map(); // interaction id -> mode asked for; its call rings as "Monitor <mode>" <id>
 
 function bindBrowserPhone() {
   const button = $("monitor-phone");
-  if (PAGE.me.agent_id === null || PAGE.me.agent_id === undefined) {
-    button.disabled = true;
-    button.title = t("wallboard.browser_phone_needs_agent");
-    return;
-  }
   button.disabled = false; // enabled once it works (the page's HTML has it disabled until then)
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      phone = await BrowserPhone.start(PAGE.me.agent_id,
+      phone = await BrowserPhone.start("/api/v1/users/me/webrtc",
         (s) => { $("monitor-phone-state").textContent = t(`phone.${s}`); }, monitorCall);
     } catch (err) {
       toast(err.message || String(err));
