@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from console_harness import LiveCenter, admin, live_center, make_agent, ok, sign_in, watch_errors  # noqa: F401
 from test_console_chat import setup_chat, visitor_writes
+from wrapup_calls import call_in_wrapup
 
 pytestmark = pytest.mark.browser
 
@@ -71,3 +72,34 @@ def test_pause_after_this_chat_and_an_offer_made_while_offline(live_center: Live
         context.close()
     finally:
         site.shutdown()
+
+
+def test_a_late_answer_does_not_undo_a_newer_state_from_the_stream(live_center: LiveCenter, chromium: Any) -> None:
+    """The login's answer ("ready") held back until a call has put the agent in wrap-up: the console keeps
+    showing the wrap-up (the state that began later), with its End wrap-up button."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    queue = ok(admin(live_center).post("/api/v1/queues", json={"name": "Late", "channels": ["voice"],
+                                                               "wrapup_seconds": 600}))  # fmt: skip
+    agent = make_agent(live_center, "tomas", [queue["id"]], display_name="Tomás", number="2601")
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = watch_errors(page)
+    held: list[tuple[Any, Any]] = []
+    page.route(f"**/api/v1/agents/{agent['id']}/login", lambda route: held.append((route, route.fetch())))
+    sign_in(page, live_center, "tomas")
+    page.locator("#agent-login").click()
+    expect(page.locator("#state-badge")).to_have_attribute("data-state", "ready")  # from the stream
+    assert len(held) == 1  # the login's own answer has not reached the page yet
+
+    live_center.call(call_in_wrapup(live_center.app.state.engine, queue["id"], agent["id"]))
+    expect(page.locator("#state-badge")).to_have_attribute("data-state", "wrap_up")
+    route, answer = held[0]
+    assert answer.json()["state"] == "ready"
+    route.fulfill(response=answer)
+    page.wait_for_timeout(500)  # give the late answer its chance to be (wrongly) applied
+    expect(page.locator("#state-badge")).to_have_attribute("data-state", "wrap_up")
+    expect(page.locator("#btn-wrapup-end")).to_be_visible()
+    assert errors == []
+    context.close()

@@ -95,6 +95,10 @@ async function agentLogin() {
 // --- the state bar -------------------------------------------------------------------------------------
 
 function showPresence(presence) {
+  // An answer can arrive after a newer state from the stream (the login's "ready" after the call's wrap-up):
+  // the state that began later wins.
+  const current = state.presence;
+  if (current && current.since && presence.since && new Date(presence.since) < new Date(current.since)) return;
   state.presence = presence;
   if (presence.state === "logged_out") { showLogin(); return; }
   $("login-panel").hidden = true;
