@@ -195,3 +195,67 @@ class AriWatcher:
         """The digits Asterisk received on channels whose name starts with `channel_prefix`, in order."""
         return "".join(e["digit"] for e in self.events if e.get("type") == "ChannelDtmfReceived"
                        and e.get("channel", {}).get("name", "").startswith(channel_prefix))  # fmt: skip
+
+
+# The page's peer connections, kept where the test can read them: is audio arriving, is the microphone on.
+_KEEP_PEERS = """(() => {
+  const Native = window.RTCPeerConnection;
+  window.__peers = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); window.__peers.push(this); }
+  };
+})();"""
+
+
+class AgentBrowser:
+    """One agent's own browser (context) on the console, with the page's script errors collected."""
+
+    def __init__(self, page: Any, errors: list[str]) -> None:
+        self.page = page
+        self.errors = errors
+
+    @classmethod
+    async def sign_in(cls, browser: Any, base_url: str, username: str, lands_on: str = "/console") -> AgentBrowser:
+        context = await browser.new_context(viewport={"width": 1280, "height": 720})
+        await context.add_init_script(_KEEP_PEERS)
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(base_url + "/login")
+        await page.locator("input[name=username]").fill(username)
+        await page.locator("input[name=password]").fill("password-123")
+        await page.locator("#login-form button[type=submit]").click()
+        await page.wait_for_url(lambda url: url.endswith(lands_on))
+        return cls(page, errors)
+
+    async def start_with_browser_phone(self) -> None:
+        """Chooses the browser phone as the device and starts working: registered, then ready."""
+        from playwright.async_api import expect  # here: the harness loads where playwright is missing (skips)
+
+        await expect(self.page.locator("#browser-choice")).to_be_enabled()
+        await self.page.locator("#browser-choice").check()
+        await self.page.locator("#agent-login").click()
+        await self.page.locator("#state-badge[data-state=ready]").wait_for()
+        await expect(self.page.locator("#phone-state")).to_have_text("Phone: ready")
+
+    async def receives_audio(self) -> bool:
+        """ICE is up and audio packets have arrived on the latest call's peer connection (the media really flows
+        between Asterisk and this browser; which voice they carry is not judged)."""
+        return await self.page.evaluate("""async () => {
+          const pc = window.__peers[window.__peers.length - 1];
+          if (!pc || !["connected", "completed"].includes(pc.iceConnectionState)) return false;
+          let packets = 0;
+          (await pc.getStats()).forEach((s) => {
+            if (s.type === "inbound-rtp" && s.kind === "audio") packets += s.packetsReceived;
+          });
+          return packets > 0;
+        }""")
+
+    async def microphone_on(self) -> bool:
+        return await self.page.evaluate("""() => {
+          const pc = window.__peers[window.__peers.length - 1];
+          return pc.getSenders().some((s) => s.track && s.track.kind === "audio" && s.track.enabled);
+        }""")
+
+    async def close(self) -> None:
+        await self.page.context.close()

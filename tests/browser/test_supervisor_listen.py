@@ -19,6 +19,7 @@ from playwright.async_api import expect
 from teleplex.core.db import Database
 from teleplex.voice.sandbox import SandboxState
 from phone_harness import (  # noqa: F401 - fixtures
+    AgentBrowser,
     asterisk_sandbox,
     chromium,
     sandbox_state,
@@ -26,7 +27,6 @@ from phone_harness import (  # noqa: F401 - fixtures
     served,
     start_sandbox,
 )
-from test_console_browser_phone_calls import AgentBrowser
 from voice_harness import ANSWERS, VoiceCenter, eventually, place_call, running_center
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser]

@@ -29,14 +29,14 @@ from teleplex.interactions import conversations
 from teleplex.interactions import service as interactions
 from teleplex.interactions.api import scope
 from teleplex.interactions.models import CannedResponse, Interaction
+from teleplex.messaging import templates as wa_templates
 from teleplex.messaging.models import Channel, Message
 from teleplex.messaging.outbox import enqueue_outgoing, whatsapp_window
+from teleplex.messaging.providers.base import MessageKind, OutgoingContent
 from teleplex.messaging.receipts import agent_read
 from teleplex.messaging.runtime import runtime_for
-from teleplex.messaging import templates as wa_templates
-from teleplex.messaging.webchat.service import agent_typing
-from teleplex.messaging.providers.base import MessageKind, OutgoingContent
 from teleplex.messaging.webchat import attachments
+from teleplex.messaging.webchat.service import agent_typing
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 IdPath = Annotated[int, PathParam(ge=1, le=MAX_ID)]
