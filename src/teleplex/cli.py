@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import signal
 import sys
@@ -167,8 +168,13 @@ def serve(
     # result; at CPython's default 5 ms switch interval a busy event loop kept it waiting for most of that, per
     # statement. 0.5 ms lets results through while the loop stays busy (see docs/benchmarks.md, chat load).
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
+    app = create_app(cfg)
+    # What is loaded by now (modules, the app, its routes and models) lives as long as the process. Frozen, a
+    # full collection stops walking it each time, which held the event loop for tens of milliseconds.
+    gc.collect()
+    gc.freeze()
     try:
-        uvicorn.run(create_app(cfg), host=h, port=p, log_config=None, proxy_headers=False)
+        uvicorn.run(app, host=h, port=p, log_config=None, proxy_headers=False)
     finally:
         if box is not None:
             for instance in box:

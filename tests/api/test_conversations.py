@@ -178,3 +178,28 @@ async def test_a_canned_response_fills_in_the_customers_name(center: Center, gra
     chat = await center.until(lambda: _conversation(center, "connected"), "assigned")
     r = await center.post(f"conversations/{chat['id']}/reply", {"canned_response_id": canned["id"]}, me)
     assert r.status_code == 201 and r.json()["text"] == "Hi Sheena Nelson, I'm ana.", r.text
+
+
+async def test_resolving_a_chat_follows_its_queues_wrapup_rule(center: Center) -> None:
+    """A queue that requires a disposition and notes refuses the agent's resolve without them (409, as the
+    wrap-up's end is refused for calls), and resolves once they are given."""
+    solved = await center.create("dispositions", {"code": "solved", "label": "Solved", "category": "success"})
+    _, _, me, channel = await _setup(center, chat_auto_assign=True, wrapup_requires=["disposition", "notes"])
+    assert (await center.whatsapp(channel["id"], fixture_bytes("whatsapp", "text"))).status_code == 200
+    chat = await center.until(lambda: _conversation(center, "connected"), "auto-assigned")
+
+    r = await center.post(f"conversations/{chat['id']}/resolve", {}, me)
+    assert r.status_code == 409, r.text
+    error = r.json()["error"]
+    assert error["code"] == "wrapup_incomplete"
+    assert error["details"] == {"interactions": [{"interaction_id": chat["id"], "missing": ["disposition", "notes"],
+                                                  "fields": []}]}  # fmt: skip
+    r = await center.post(f"conversations/{chat['id']}/resolve", {"disposition_id": solved["id"]}, me)
+    assert r.status_code == 409 and r.json()["error"]["details"]["interactions"][0]["missing"] == ["notes"]
+    assert (await center.get(f"interactions/{chat['id']}")).json()["state"] == "connected"
+
+    assert (await center.patch(f"interactions/{chat['id']}", {"notes": "Sent the manual"}, me)).status_code == 200
+    r = await center.post(f"conversations/{chat['id']}/resolve", {"disposition_id": solved["id"]}, me)
+    assert r.status_code == 204, r.text
+    done = (await center.get(f"interactions/{chat['id']}")).json()
+    assert (done["state"], done["disposition_id"], done["notes"]) == ("resolved", solved["id"], "Sent the manual")

@@ -6,7 +6,7 @@ import pytest
 def assert_error_shape(r, status):
     assert r.status_code == status, r.text
     body = r.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert set(body) == {"error"} and set(body["error"]) - {"reason"} == {"code", "message", "details"}
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     return body["error"]
 

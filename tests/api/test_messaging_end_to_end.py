@@ -19,6 +19,9 @@ async def test_message_in_reply_out_delivery_report_back(mx: Mx) -> None:
     class AutoReply:
         """What the core's sink will do in its own way: answer in the same transaction."""
 
+        async def place(self, *args: object) -> None:
+            return None
+
         async def received(self, session, channel, message, inbound):  # noqa: ANN001
             reply = await enqueue_outgoing(session, mx.clock, channel.id, message.peer,
                                            OutgoingContent(text=f"Hello {inbound.profile_name}, an agent is coming."))

@@ -118,7 +118,8 @@ async def test_deleting_a_queue_with_agents_is_refused_with_the_reason(api):
     await api.create("agents", {"user_id": user["id"], "number": "1001", "queues": [{"queue_id": q["id"]}]})
     r = await api.delete(f"queues/{q['id']}")
     assert r.status_code == 409 and "member agents" in r.json()["error"]["message"]
-    assert r.json()["error"]["details"]["used_by"] == ["1001"]
+    assert r.json()["error"]["details"] == {"used_by": ["1001"], "name": "sales"}
+    assert r.json()["error"]["reason"] == "queue_has_members"
 
 
 async def test_deleting_an_overflow_target_or_supervised_queue_is_refused(api):

@@ -84,6 +84,20 @@ async def test_last_admin_cannot_be_demoted_disabled_or_deleted(api):
     assert (await api.delete(f"users/{admin_id}", headers)).status_code == 204
 
 
+async def test_refusals_carry_a_reason_key_and_malformed_bodies_none(api):
+    """The web interface says `reason` in the user's language; a body that fails validation has its types."""
+    admin_id = (await me(api, api.admin))["id"]
+    r = await api.patch(f"users/{admin_id}", {"enabled": False})
+    error = r.json()["error"]
+    assert r.status_code == 409 and error["code"] == "conflict" and error["reason"] == "last_admin"
+    assert error["message"] == "this is the last enabled administrator; make another one first"
+    r = await api.patch(f"users/{admin_id}", {"roles": None})
+    assert r.status_code == 422 and r.json()["error"]["reason"] == "not_nullable"
+    assert r.json()["error"]["details"] == {"field": "roles"}
+    r = await api.post("users", {"username": "ana", "password": "short", "roles": ["agent"]})
+    assert r.status_code == 422 and "reason" not in r.json()["error"]
+
+
 async def test_user_with_an_agent_profile_cannot_be_deleted(api):
     user = await api.create("users", {"username": "ana", "password": "password-123", "roles": ["agent"]})
     agent = await api.create("agents", {"user_id": user["id"], "number": "1001"})

@@ -47,6 +47,23 @@ async def test_a_visitor_message_reaches_the_sink_once_per_client_id(wc: Wc) -> 
     assert inbound.sender.kind.value == "visitor" and inbound.extra["email"] == "ada@example.org"
 
 
+async def test_a_resend_takes_no_stream_number_and_the_next_message_follows_the_first(wc: Wc) -> None:
+    """A resend is refused by the database (the message is unique per client id) and its transaction rolls back
+    whole: the visitor's stream stays gapless and the sink hears of each message once."""
+    visitor = await wc.visitor({})
+    async with wc.socket(visitor["token"]) as ws:
+        await recv(ws)
+        await ws.send(_send("client-0001", "first"))
+        first = (await recv_until(ws, lambda f: f["type"] == "ack"))[-1]
+        await ws.send(_send("client-0001", "first"))
+        assert (await recv_until(ws, lambda f: f["type"] == "ack"))[-1]["duplicate"] is True
+        await ws.send(_send("client-0002", "second"))
+        second = (await recv_until(ws, lambda f: f["type"] == "ack"))[-1]
+    assert second["duplicate"] is False and second["id"] == first["id"] + 1
+    assert [inbound.text for _, inbound in wc.sink.inbound] == ["first", "second"]
+    assert [m.text for m in await wc.messages()] == ["first", "second"]
+
+
 async def test_a_verified_visitor_speaks_as_its_identifier(wc: Wc) -> None:
     proof = {"identifier": "customer-42", "identifier_hash": tokens.identity_hash(WIDGET_SECRET, "customer-42")}
     visitor = await wc.visitor(proof)
@@ -63,6 +80,9 @@ async def test_a_verified_visitor_speaks_as_its_identifier(wc: Wc) -> None:
 
 async def test_a_failing_sink_stores_nothing_and_the_retry_succeeds(wc: Wc) -> None:
     class Broken:
+        async def place(self, *args: object) -> None:
+            return None
+
         async def received(self, *args: object) -> None:
             raise RuntimeError("core is down")
 

@@ -38,6 +38,9 @@ class RecordingSink:
         self.inbound: list[tuple[int, Any]] = []
         self.statuses: list[tuple[int, str]] = []
 
+    async def place(self, session, channel, message, inbound) -> None:
+        return None
+
     async def received(self, session, channel, message, inbound) -> None:
         self.inbound.append((message.id, inbound))
 

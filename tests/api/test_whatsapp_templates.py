@@ -26,6 +26,7 @@ META = [
     template("old_promo", "Old", status="REJECTED", category="MARKETING"),
     template("hello_again", "Hi, we have news about your request"),
 ]
+HEADER = {"format": "TEXT", "text": "Teleplex", "variable": None, "takes_value": False}  # template()'s fixed header
 FALLBACK = [{"name": "order_update", "language": "es_ES", "body": "Hola {{1}}, pedido {{2}}"}, {"name": "bye"}]
 
 
@@ -53,9 +54,11 @@ async def test_the_approved_templates_come_from_meta_page_after_page_and_are_cac
     assert window["templates_source"] == "meta" and window["templates_error"] is None
     assert window["templates"] == [
         {"name": "order_update", "language": "es_ES", "category": "UTILITY",
-         "body": "Hola {{1}}, tu pedido {{2}} va en camino", "variables": ["1", "2"], "variable_count": 2},
+         "body": "Hola {{1}}, tu pedido {{2}} va en camino", "variables": ["1", "2"], "variable_count": 2,
+         "header": HEADER, "buttons": []},
         {"name": "hello_again", "language": "en_US", "category": "UTILITY",
-         "body": "Hi, we have news about your request", "variables": [], "variable_count": 0},
+         "body": "Hi, we have news about your request", "variables": [], "variable_count": 0,
+         "header": HEADER, "buttons": []},
     ]  # fmt: skip
     listings = _listings(graph)
     assert len(listings) == 2
@@ -147,7 +150,54 @@ async def test_only_an_offered_template_with_the_right_values_is_accepted(center
         {"template_name": "order_update", "template_variables": ["Ana"]})
     assert "template_variables: 'order_update' takes 2 variable(s), got 0" in await refused(
         {"template_name": "order_update"})
-    assert "template_variables[1]: a variable cannot be empty" in await refused(
+    assert "template_variables[1]: a value cannot be empty" in await refused(
         {"template_name": "order_update", "template_variables": ["Ana", " "]})
-    assert "template_variables go with template_name" in await refused({"text": "hi", "template_variables": ["x"]})
+    assert "template_variables, template_header and template_buttons go with template_name" in await refused({"text": "hi", "template_variables": ["x"]})
     assert [s for s in graph.sent if s.get("type") == "template"] == []
+
+
+SHIPPED = {
+    "name": "order_shipped", "language": "en_US", "status": "APPROVED", "category": "UTILITY", "id": "5551230001",
+    "components": [
+        {"type": "HEADER", "format": "DOCUMENT", "example": {"header_handle": ["4::YXBwbGljYXRpb24vcGRm"]}},
+        {"type": "BODY", "text": "Your order {{1}} has shipped", "example": {"body_text": [["A-1"]]}},
+        {"type": "BUTTONS", "buttons": [
+            {"type": "QUICK_REPLY", "text": "Thanks"},
+            {"type": "URL", "text": "Track it", "url": "https://shop.example.com/track/{{1}}",
+             "example": ["https://shop.example.com/track/A-1"]},
+            {"type": "COPY_CODE", "example": "BACK10"}]}],
+}  # fmt: skip
+
+
+async def test_a_template_with_a_media_header_and_buttons_is_offered_and_sent_as_meta_documents(
+        center, graph, clock):  # noqa: F811
+    graph.templates.extend([*META, SHIPPED])
+    me, _channel, chat = await _whatsapp_chat(center, graph)
+    window = (await center.get(f"conversations/{chat['id']}/window", me)).json()
+    shipped = next(t for t in window["templates"] if t["name"] == "order_shipped")
+    assert shipped["header"] == {"format": "DOCUMENT", "text": None, "variable": None, "takes_value": True}
+    assert [(b["index"], b["type"]) for b in shipped["buttons"]] == [(1, "URL"), (2, "COPY_CODE")]
+
+    path = f"conversations/{chat['id']}/reply"
+    body = {"template_name": "order_shipped", "template_variables": ["A-1017"]}
+    r = await center.post(path, body, me)  # no document link, no button values
+    assert r.status_code == 422 and r.json()["error"]["message"].startswith(
+        "template_header: 'order_shipped' needs a link to the header's document")
+    assert r.json()["error"]["details"]["field"] == "template_header"
+    r = await center.post(path, body | {"template_header": "https://shop.example.com/invoices/A-1017.pdf",
+                                        "template_buttons": ["A-1017"]}, me)  # fmt: skip
+    assert r.status_code == 422 and "template_buttons: 'order_shipped' takes 2 button value(s), got 1" in r.text
+    assert [s for s in graph.sent if s.get("type") == "template"] == []
+
+    r = await center.post(path, body | {"template_header": "https://shop.example.com/invoices/A-1017.pdf",
+                                        "template_buttons": ["A-1017", "BACK10"]}, me)  # fmt: skip
+    assert r.status_code == 201, r.text
+    await _provider_id(center, r.json()["id"])
+    assert graph.sent[-1]["template"] == {"name": "order_shipped", "language": {"code": "en_US"}, "components": [
+        {"type": "header", "parameters": [
+            {"type": "document", "document": {"link": "https://shop.example.com/invoices/A-1017.pdf"}}]},
+        {"type": "body", "parameters": [{"type": "text", "text": "A-1017"}]},
+        {"type": "button", "sub_type": "url", "index": "1", "parameters": [{"type": "text", "text": "A-1017"}]},
+        {"type": "button", "sub_type": "copy_code", "index": "2",
+         "parameters": [{"type": "coupon_code", "coupon_code": "BACK10"}]}]}  # fmt: skip
+    assert len([s for s in graph.sent if s.get("type") == "template"]) == 1

@@ -130,3 +130,69 @@ def test_a_campaign_call_put_through_brings_up_its_form(live_center: LiveCenter,
     expect(form.get_by_label("New plan (required)")).to_be_visible()
     assert errors == []
     context.close()
+
+
+def test_the_lead_card_shows_the_campaign_form_to_prepare_before_dialing(live_center: LiveCenter,
+                                                                        chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    client = admin(live_center)
+    queue = ok(client.post("/api/v1/queues", json={"name": "Upgrades desk", "channels": ["voice"]}))
+    campaign = ok(client.post("/api/v1/campaigns", json={
+        "name": "Upgrades", "queue_id": queue["id"], "dial_mode": "preview", "trunk": "PJSIP/{number}@carrier",
+        "calling_windows": ALL_DAY, "allow_outside_legal_hours": True, "form_fields": FORM,
+        "script": "Hi {first_name}, about your {plan} plan"}))
+    lst = ok(client.post(f"/api/v1/campaigns/{campaign['id']}/lists", json={"name": "today"}))
+    ok(client.post(f"/api/v1/campaign-lists/{lst['id']}/import", params={"phone_column": "phone",
+                   "first_name_column": "first_name", "last_name_column": "last_name"},
+                   content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
+    ok(client.post(f"/api/v1/campaigns/{campaign['id']}/start"))
+    make_agent(live_center, "lola", [queue["id"]], display_name="Lola", number="2403")
+
+    voice = RecordingVoice()
+
+    async def dialer_on() -> None:
+        state = live_center.app.state
+        state.dialer = CampaignDialer(state.engine, voice, live_center.settings)  # type: ignore[arg-type]
+
+    live_center.call(dialer_on())
+    try:
+        context = chromium.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        errors = watch_errors(page)
+        sign_in(page, live_center, "lola")
+        page.locator("#agent-login").click()
+        expect(page.locator("#state-badge")).to_have_text("Ready")
+        page.locator(f"li[data-campaign-id='{campaign['id']}']").get_by_role("button", name="Next lead").click()
+
+        # Before dialing, the card shows the campaign's form beside the lead, its script and history.
+        card = page.locator("#lead-card")
+        expect(card.locator("#lead-name")).not_to_be_empty()
+        first_name, plan = {"Ana García": ("Ana", "gold"), "Bruno Díaz": ("Bruno", "silver")}[
+            card.locator("#lead-name").inner_text()]
+        expect(card.locator(".script")).to_have_text(f"Hi {first_name}, about your {plan} plan")
+        form = card.locator(".lead-form")
+        expect(form.locator("h4")).to_have_text("Form: Upgrades")
+        expect(form).to_contain_text("they fill the call's form when you dial")
+        expect(form.get_by_label("New plan (required)")).to_be_visible()
+        form.get_by_label("New plan (required)").select_option("gold")
+        form.get_by_label("Seats").fill("3")
+        form.get_by_label("May we call again").check()
+        assert page.locator("form.campaign-form").count() == 0  # nothing dialled yet
+        card.get_by_role("button", name="Dial").click()
+
+        # The call's form comes up with what was prepared, and it is saved from there.
+        call_form = page.locator("form.campaign-form")
+        expect(call_form.locator("h3")).to_have_text("Form: Upgrades")
+        expect(call_form.get_by_label("New plan (required)")).to_have_value("gold")
+        expect(call_form.get_by_label("Seats")).to_have_value("3")
+        expect(call_form.get_by_label("May we call again")).to_be_checked()
+        call_form.get_by_role("button", name="Save answers").click()
+        expect(page.locator("#dial-status")).to_have_text("Answers saved.")
+        attempts = ok(client.get(f"/api/v1/campaigns/{campaign['id']}/attempts"))["items"]
+        assert [a["form_answers"] for a in attempts] == [{"plan": "gold", "seats": 3, "consent": True}]
+        assert errors == []
+        context.close()
+    finally:
+        live_center.app.state.dialer = None

@@ -31,8 +31,13 @@ pytestmark = pytest.mark.browser
 
 TEMPLATES = [{"name": "order_update", "language": "es_ES"}]
 WABA = "102290129340398"
+SHIPPED = {"name": "order_shipped", "language": "en_US", "status": "APPROVED", "category": "UTILITY", "id": "5551230001",
+           "components": [{"type": "HEADER", "format": "DOCUMENT"}, {"type": "BODY", "text": "Order {{1}} has shipped"},
+                          {"type": "BUTTONS", "buttons": [
+                              {"type": "URL", "text": "Track it", "url": "https://shop.example.com/track/{{1}}"},
+                              {"type": "COPY_CODE", "example": "BACK10"}]}]}  # fmt: skip
 META_TEMPLATES = [template("order_update", "Hola {{1}}, tu pedido {{2}} está listo", language="es_ES"),
-                  template("summer_promo", "Sale!", status="PENDING", category="MARKETING")]
+                  template("summer_promo", "Sale!", status="PENDING", category="MARKETING"), SHIPPED]
 
 
 class FakeGraphThread:
@@ -242,12 +247,13 @@ def test_a_whatsapp_chat_with_a_failed_delivery_and_a_template_after_the_window_
         "approved template can be sent.")
     expect(panel.locator("textarea[name=reply]")).to_be_disabled()
     expect(panel.locator("form.reply button[type=submit]")).to_be_disabled()
-    expect(panel.locator("select[name=template] option")).to_have_text(["order_update (es_ES)"])  # approved only
+    expect(panel.locator("select[name=template] option")).to_have_text(
+        ["order_update (es_ES)", "order_shipped (en_US)"])  # approved only
     preview = panel.locator(".template-preview")
-    expect(preview).to_have_text("Preview: Hola {{1}}, tu pedido {{2}} está listo")
+    expect(preview).to_have_text("Preview: Teleplex — Hola {{1}}, tu pedido {{2}} está listo")  # header — body
     first, second = panel.get_by_label("Value for {{1}}"), panel.get_by_label("Value for {{2}}")
     first.fill("Ana")
-    expect(preview).to_have_text("Preview: Hola Ana, tu pedido {{2}} está listo")
+    expect(preview).to_have_text("Preview: Teleplex — Hola Ana, tu pedido {{2}} está listo")
     sent_before = len(graph.fake.sent)
     panel.get_by_role("button", name="Send template").click()  # {{2}} is still empty: the browser asks for it
     expect(panel.locator(".msg.out .template")).to_have_count(0)
@@ -261,6 +267,28 @@ def test_a_whatsapp_chat_with_a_failed_delivery_and_a_template_after_the_window_
         "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"},
                                                        {"type": "text", "text": "A-1017"}]}]}  # fmt: skip
     expect(first).to_have_value("")  # sent: the inputs are ready for the next one
+
+    # a template with a document header and two buttons that take a value: one input each
+    panel.locator("select[name=template]").select_option("order_shipped|en_US")
+    expect(panel.get_by_label("Value for {{2}}")).to_have_count(0)
+    panel.get_by_label("Link to the header's document").fill("https://shop.example.com/invoices/A-1017.pdf")
+    panel.get_by_label("Value for {{1}}").fill("A-1017")
+    panel.get_by_label("End of the link of the button “Track it” (https://shop.example.com/track/{{1}})").fill("A-1017")
+    code = panel.get_by_label("Code the customer copies (at most 15 characters)")
+    expect(code).to_have_attribute("maxlength", "15")
+    code.fill("BACK10")
+    expect(preview).to_have_text("Preview: Order A-1017 has shipped")
+    sent_before = len(graph.fake.sent)
+    panel.get_by_role("button", name="Send template").click()
+    expect(panel.locator(".msg.out .template")).to_have_count(2)
+    wait_for("the second template to reach WhatsApp", lambda: len(graph.fake.sent) > sent_before)
+    assert graph.fake.sent[-1]["template"]["components"] == [
+        {"type": "header", "parameters": [
+            {"type": "document", "document": {"link": "https://shop.example.com/invoices/A-1017.pdf"}}]},
+        {"type": "body", "parameters": [{"type": "text", "text": "A-1017"}]},
+        {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "A-1017"}]},
+        {"type": "button", "sub_type": "copy_code", "index": "1",
+         "parameters": [{"type": "coupon_code", "coupon_code": "BACK10"}]}]  # fmt: skip
     assert errors == []
     context.close()
 

@@ -1,6 +1,6 @@
 """The API's errors on the Spanish interface: a validation error next to its field and a conflict are said in
-Spanish (translated by the error's code and type through the catalogue), not in the API's English; and the
-wrap-up refusal in the console is Spanish too."""
+Spanish (translated by the error's code and type through the catalogue), not in the API's English, and so is a
+refusal a service writes (by its `reason`); the wrap-up refusal in the console is Spanish too."""
 
 from __future__ import annotations
 
@@ -40,6 +40,29 @@ def test_admin_form_errors_are_in_spanish_next_to_the_field(live_center: LiveCen
     page.locator(".resource-form button[type=submit]").click()
     expect(page.locator("#err-name")).to_have_text("Nombre «Soporte» ya está en uso.")
     expect(page.locator("#f-name")).to_be_focused()
+    assert errors == []
+    context.close()
+
+
+def test_a_refusal_written_by_the_service_is_in_spanish(live_center: LiveCenter, chromium: Any) -> None:
+    """Deleting a queue that still has member agents: the API's English reason is said by its `reason` key."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    make_user(live_center, "ines", ["admin"], language="es")
+    queue = ok(admin(live_center).post("/api/v1/queues", json={"name": "Cobros"}))
+    make_agent(live_center, "tomas", [queue["id"]], number="2701")
+    context = chromium.new_context(locale="es-ES", viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = watch_errors(page)
+    page.on("dialog", lambda dialog: dialog.accept())  # "delete Cobros?"
+    sign_in(page, live_center, "ines")
+    page.goto(live_center.url + "/admin/queues")
+
+    page.locator(f"tr[data-id='{queue['id']}'] button.danger").click()
+    expect(page.locator("#tpx-toast")).to_have_text(
+        "La cola «Cobros» tiene agentes miembros (2701): quítelos primero.")
+    expect(page.locator(f"tr[data-id='{queue['id']}']")).to_be_visible()  # refused: still listed
     assert errors == []
     context.close()
 

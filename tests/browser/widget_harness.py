@@ -49,6 +49,9 @@ class RecordingSink:
         self.inbound: list[Any] = []
         self.statuses: list[tuple[int, str]] = []
 
+    async def place(self, session, channel, message, inbound) -> None:
+        return None
+
     async def received(self, session, channel, message, inbound) -> None:
         self.inbound.append(inbound)
 

@@ -100,21 +100,22 @@ async def logout(principal: PrincipalDep, response: Response, session: SessionDe
 @router.get("/auth/me", response_model=MeOut, tags=["auth"], summary="Who am I, and what may I do")
 async def whoami(principal: PrincipalDep, session: SessionDep) -> dict:
     if principal.kind != "user":
-        raise InvalidInput("an API key has no user profile; GET /auth/me needs a user's token")
+        raise InvalidInput("an API key has no user profile; GET /auth/me needs a user's token",
+                           reason="api_key_no_profile")  # fmt: skip
     return await service.me(session, principal)
 
 
 @router.patch("/auth/me", response_model=MeOut, tags=["auth"], summary="Set my language and time zone")
 async def update_me(body: MyPreferences, principal: PrincipalDep, session: SessionDep, clock: ClockDep) -> dict:
     if principal.kind != "user":
-        raise InvalidInput("an API key has no user profile")
+        raise InvalidInput("an API key has no user profile", reason="api_key_no_profile")
     return await service.update_own_preferences(session, clock, principal, body)
 
 
 @router.post("/auth/password", status_code=204, tags=["auth"], summary="Change my password (ends my sessions)")
 async def change_password(body: PasswordChange, principal: PrincipalDep, session: SessionDep, clock: ClockDep) -> None:
     if principal.kind != "user":
-        raise InvalidInput("an API key has no password")
+        raise InvalidInput("an API key has no password", reason="api_key_no_password")
     await service.change_own_password(session, clock, principal, body.current_password, body.new_password)
 
 

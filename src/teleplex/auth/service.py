@@ -185,7 +185,9 @@ async def _check_queues(session: AsyncSession, ids: list[int], field: str) -> No
     found = set((await session.execute(select(Queue.id).where(Queue.id.in_(ids)))).scalars())
     missing = sorted(set(ids) - found)
     if missing:
-        raise InvalidInput(f"{field}: no queue with id {', '.join(map(str, missing))}", {"field": field})
+        raise InvalidInput(f"{field}: no queue with id {', '.join(map(str, missing))}",
+                           {"field": field, "missing": missing},
+                           reason="unknown_id")  # fmt: skip
 
 
 async def _enabled_admins(session: AsyncSession) -> list[User]:
@@ -223,7 +225,7 @@ async def create_user(session: AsyncSession, clock: Clock, actor: Actor, data: U
         supervised=[SupervisorQueue(queue_id=q) for q in sorted(set(data.supervised_queue_ids))],
     )
     session.add(user)
-    await flush_or_conflict(session, f"username '{data.username}' is taken")
+    await flush_or_conflict(session, f"username '{data.username}' is taken", reason="name_in_use")
     await audit.record(session, clock, actor, "create", "user", user.id, None, user_snapshot(user))
     return user
 
@@ -234,11 +236,12 @@ async def update_user(session: AsyncSession, clock: Clock, actor: Actor, user_id
     changes = data.model_dump(exclude_unset=True)
     for name in ("roles", "enabled", "language", "timezone"):
         if name in changes and changes[name] is None:
-            raise InvalidInput(f"{name}: may not be null", {"field": name})
+            raise InvalidInput(f"{name}: may not be null", {"field": name}, reason="not_nullable")
     stays_admin = Role.ADMIN in (changes.get("roles") or user.roles) and changes.get("enabled", user.enabled)
     if Role.ADMIN in user.roles and user.enabled and not stays_admin:
         if len(await _enabled_admins(session)) <= 1:
-            raise Conflict("this is the last enabled administrator; make another one first")
+            raise Conflict("this is the last enabled administrator; make another one first",
+                           reason="last_admin")  # fmt: skip
     if "supervised_queue_ids" in changes:
         ids = sorted(set(changes.pop("supervised_queue_ids") or []))
         await _check_queues(session, ids, "supervised_queue_ids")
@@ -268,7 +271,7 @@ async def update_own_preferences(
     before = user_snapshot(user)
     for name, value in data.model_dump(exclude_unset=True).items():
         if value is None:
-            raise InvalidInput(f"{name}: may not be null", {"field": name})
+            raise InvalidInput(f"{name}: may not be null", {"field": name}, reason="not_nullable")
         setattr(user, name, value)
     user.updated_at = clock.now()
     await session.flush()
@@ -282,7 +285,8 @@ async def change_own_password(
     """A user changes their own password; every other session of theirs ends."""
     user = await get_or_404(session, User, principal.id, "user")
     if not verify_password(user.password_hash, current):
-        raise InvalidInput("current_password: is wrong", {"field": "current_password"})
+        raise InvalidInput("current_password: is wrong", {"field": "current_password"},
+                           reason="wrong_password")  # fmt: skip
     user.password_hash = hash_password(new)
     user.password_changed_at = user.updated_at = clock.now()
     await revoke_user_tokens(session, clock, user.id)
@@ -292,15 +296,15 @@ async def change_own_password(
 async def delete_user(session: AsyncSession, clock: Clock, actor: Actor, user_id: int) -> None:
     user = await get_or_404(session, User, user_id, "user")
     if actor.kind == "user" and actor.id == user.id:
-        raise Conflict("you cannot delete yourself")
+        raise Conflict("you cannot delete yourself", reason="cannot_delete_self")
     agent = (await session.execute(select(Agent.id).where(Agent.user_id == user.id))).scalar()
     if agent is not None:
         raise Conflict(
             f"user '{user.username}' has agent profile {agent}; delete the agent first or disable the user",
-            {"agent_id": agent},
+            {"agent_id": agent, "username": user.username}, reason="user_has_agent",
         )
     if Role.ADMIN in user.roles and user.enabled and len(await _enabled_admins(session)) <= 1:
-        raise Conflict("this is the last enabled administrator")
+        raise Conflict("this is the last enabled administrator", reason="last_admin")
     before = user_snapshot(user)
     await session.delete(user)
     await session.flush()
@@ -330,7 +334,8 @@ async def create_api_key(
 ) -> tuple[str, ApiKey]:
     """Create an API key; the raw key is returned once and only its hash is stored."""
     if (await session.execute(select(ApiKey.id).where(ApiKey.name == data.name))).first():
-        raise Conflict(f"an API key named '{data.name}' exists", {"field": "name"})
+        raise Conflict(f"an API key named '{data.name}' exists",
+                       {"field": "name", "value": data.name}, reason="name_taken")  # fmt: skip
     await _check_queues(session, data.queue_ids, "queue_ids")
     raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
@@ -343,7 +348,7 @@ async def create_api_key(
         created_at=clock.now(),
     )
     session.add(key)
-    await flush_or_conflict(session, f"an API key named '{data.name}' exists")
+    await flush_or_conflict(session, f"an API key named '{data.name}' exists", reason="name_in_use")
     await audit.record(session, clock, actor, "create", "api_key", key.id, None, key_snapshot(key))
     return raw, key
 

@@ -38,17 +38,23 @@ def check_ready(dialer: CampaignDialer | None, agent_id: int) -> CampaignDialer:
         raise ServiceUnavailable("voice is off on this node: no calls can be placed")
     agent = dialer.engine.router.find_agent(str(agent_id))
     if agent is None or agent.state is not Presence.READY or agent.load.get(VOICE):
-        raise Conflict(f"agent {agent_id} must be logged in, ready and off calls to dial", {"agent_id": agent_id})
+        raise Conflict(f"agent {agent_id} must be logged in, ready and off calls to dial",
+                       {"agent_id": agent_id},
+                       reason="agent_not_ready_to_dial")  # fmt: skip
     if dialer.voice.dialing_for(agent_id):
-        raise Conflict(f"agent {agent_id} is already dialing a number", {"agent_id": agent_id})
+        raise Conflict(f"agent {agent_id} is already dialing a number", {"agent_id": agent_id},
+                       reason="agent_already_dialing")  # fmt: skip
     return dialer
 
 
 def check_running(campaign: Campaign) -> None:
     if campaign.state != CampaignState.RUNNING.value:
-        raise Conflict(f"campaign {campaign.id} is {campaign.state}, not running", {"campaign_id": campaign.id})
+        raise Conflict(f"campaign {campaign.id} is {campaign.state}, not running",
+                       {"campaign_id": campaign.id, "state": campaign.state},
+                       reason="campaign_not_running")  # fmt: skip
     if campaign.queue_id is None:
-        raise Conflict(f"campaign {campaign.id} needs a queue to place calls", {"campaign_id": campaign.id})
+        raise Conflict(f"campaign {campaign.id} needs a queue to place calls", {"campaign_id": campaign.id},
+                       reason="campaign_needs_queue")  # fmt: skip
 
 
 async def preview(session: AsyncSession, dialer: CampaignDialer, campaign: Campaign, agent_id: int,
@@ -56,13 +62,16 @@ async def preview(session: AsyncSession, dialer: CampaignDialer, campaign: Campa
     """Hold the campaign's next lead for the agent and return it with its history."""
     check_running(campaign)
     if DialMode(campaign.dial_mode) is not DialMode.PREVIEW:
-        raise Conflict(f"campaign {campaign.id} dials {campaign.dial_mode}, not preview", {"campaign_id": campaign.id})
+        raise Conflict(f"campaign {campaign.id} dials {campaign.dial_mode}, not preview",
+                       {"campaign_id": campaign.id, "dial_mode": campaign.dial_mode},
+                       reason="campaign_not_preview")  # fmt: skip
     held = dialer.previews_of(agent_id, campaign.id)
     lead = await session.get(Lead, held) if held is not None else None
     if lead is None or lead.status != LeadStatus.DIALING.value:
         found = await next_leads(session, campaign, now, 1)
         if not found:
-            raise Conflict(f"campaign {campaign.id} has no lead to dial now", {"campaign_id": campaign.id})
+            raise Conflict(f"campaign {campaign.id} has no lead to dial now", {"campaign_id": campaign.id},
+                           reason="no_lead_now")  # fmt: skip
         lead = found[0]
         lead.status, lead.last_attempt_at, lead.updated_at = LeadStatus.DIALING.value, now, now
         dialer.hold_preview(agent_id, campaign.id, lead.id)
@@ -74,7 +83,8 @@ async def preview(session: AsyncSession, dialer: CampaignDialer, campaign: Campa
 
 def _held(dialer: CampaignDialer, agent_id: int, campaign_id: int, lead_id: int) -> None:
     if dialer.previews_of(agent_id, campaign_id) != lead_id:
-        raise Conflict(f"lead {lead_id} is not held for you: preview it first", {"lead_id": lead_id})
+        raise Conflict(f"lead {lead_id} is not held for you: preview it first", {"lead_id": lead_id},
+                       reason="lead_not_held")  # fmt: skip
 
 
 async def dial_previewed(session: AsyncSession, dialer: CampaignDialer, campaign: Campaign, lead_id: int,
@@ -84,7 +94,8 @@ async def dial_previewed(session: AsyncSession, dialer: CampaignDialer, campaign
     lead = await session.get(Lead, lead_id)
     assert lead is not None
     if await dnc_service.is_blocked(session, lead.phone, campaign.id):  # checked at dial time, not only at import
-        raise Conflict(f"{lead.phone} is on a do-not-call list", {"lead_id": lead_id})
+        raise Conflict(f"{lead.phone} is on a do-not-call list",
+                       {"lead_id": lead_id, "number": lead.phone}, reason="number_on_dnc")  # fmt: skip
     attempt = await begin_attempt(session, lead, now)
     attempt.agent_id = agent_id
     await session.commit()
@@ -113,9 +124,11 @@ async def manual_dial(session: AsyncSession, dialer: CampaignDialer, campaign: C
     check_running(campaign)
     e164 = normalise_phone(number, region)
     if e164 is None:
-        raise InvalidInput(f"{number!r} is not a telephone number", {"number": "not a telephone number"})
+        raise InvalidInput(f"{number!r} is not a telephone number",
+                           {"number": "not a telephone number", "value": number},
+                           reason="not_a_phone_number")  # fmt: skip
     if await dnc_service.is_blocked(session, e164, campaign.id):
-        raise Conflict(f"{e164} is on a do-not-call list", {"number": e164})
+        raise Conflict(f"{e164} is on a do-not-call list", {"number": e164}, reason="number_on_dnc")
     attempt = Attempt(campaign_id=campaign.id, number=e164, dialed_at=now, agent_id=agent_id)
     session.add(attempt)
     await session.commit()

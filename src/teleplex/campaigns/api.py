@@ -69,7 +69,9 @@ async def csv_body(request: Request) -> bytes:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in CSV_TYPES:
         raise InvalidInput(
-            f"body: send the file itself with content-type text/csv (got '{kind or 'none'}')", {"field": "body"}
+            f"body: send the file itself with content-type text/csv (got '{kind or 'none'}')",
+            {"field": "body", "content_type": kind or "none"},
+            reason="csv_expected"
         )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
@@ -273,7 +275,7 @@ def unreadable(exc: csv_import.FileUnreadable) -> InvalidInput:
     details: dict[str, Any] = {"field": exc.field}
     if exc.rejected:
         details["rejected"] = [{"line": r.line, "reason": r.reason, "value": r.value} for r in exc.rejected[:100]]
-    return InvalidInput(message, details)
+    return InvalidInput(message, details, reason="file_unreadable")
 
 
 @router.post("/campaign-lists/{list_id}/recycle", response_model=RecycleResult, tags=["campaign lists"])
@@ -317,7 +319,9 @@ async def _campaign_exists(session: Any, campaign_id: int | None) -> None:
 def _number(raw: str, region: str) -> str:
     number = dnc.normalise(raw, region)
     if number is None:
-        raise InvalidInput(f"number: '{raw[:40]}' is not a possible phone number", {"field": "number"})
+        raise InvalidInput(f"number: '{raw[:40]}' is not a possible phone number",
+                           {"field": "number", "value": raw[:40]},
+                           reason="not_a_phone_number")  # fmt: skip
     return number
 
 
@@ -410,11 +414,12 @@ async def import_dnc(
         await audit.record(session, clock, actor, "import", "dnc_entry", None, None,
                            {"campaign_id": campaign_id, "added": added, "already": already})  # fmt: skip
     if not rows:
-        raise InvalidInput("body: the file has no numbers", {"field": "body"})
+        raise InvalidInput("body: the file has no numbers", {"field": "body"}, reason="file_has_no_numbers")
     if added + already == 0:
         first = rejected[0]
         raise InvalidInput(f"body: no row holds a usable number; line {first['line']}: {first['reason']}",
-                           {"field": "body", "rejected": rejected[:100]})  # fmt: skip
+                           {"field": "body", "rejected": rejected[:100], "line": first["line"]},
+                           reason="no_usable_row")  # fmt: skip
     return {"campaign_id": campaign_id, "encoding": used, "rows": len(rows), "added": added, "already": already,
             "rejected": rejected}  # fmt: skip
 

@@ -73,26 +73,37 @@ async def schedule(
     """An agent's or supervisor's promise to call back; checked against the caller's scope."""
     number = normalise(data.number, region)
     if number is None:
-        raise InvalidInput(f"number: '{data.number}' is not a possible phone number", {"field": "number"})
+        raise InvalidInput(f"number: '{data.number}' is not a possible phone number",
+                           {"field": "number", "value": data.number},
+                           reason="not_a_phone_number")  # fmt: skip
     queue_id, campaign_id = data.queue_id, data.campaign_id
     if campaign_id is not None:
         campaign = await session.get(Campaign, campaign_id)
         if campaign is None:
-            raise InvalidInput(f"campaign_id: no campaign with id {campaign_id}", {"field": "campaign_id"})
+            raise InvalidInput(f"campaign_id: no campaign with id {campaign_id}",
+                               {"field": "campaign_id", "missing": campaign_id},
+                               reason="unknown_id")  # fmt: skip
         if queue_id is None:
             queue_id = campaign.queue_id
     if queue_id is not None and await session.get(Queue, queue_id) is None:
-        raise InvalidInput(f"queue_id: no queue with id {queue_id}", {"field": "queue_id"})
+        raise InvalidInput(f"queue_id: no queue with id {queue_id}",
+                           {"field": "queue_id", "missing": queue_id},
+                           reason="unknown_id")  # fmt: skip
     if data.agent_id is not None and await session.get(Agent, data.agent_id) is None:
-        raise InvalidInput(f"agent_id: no agent with id {data.agent_id}", {"field": "agent_id"})
+        raise InvalidInput(f"agent_id: no agent with id {data.agent_id}",
+                           {"field": "agent_id", "missing": data.agent_id},
+                           reason="unknown_id")  # fmt: skip
     if data.lead_id is not None:
         lead = await session.get(Lead, data.lead_id)
         if lead is None or (campaign_id is not None and lead.campaign_id != campaign_id):
-            raise InvalidInput(f"lead_id: no lead {data.lead_id} in this campaign", {"field": "lead_id"})
+            raise InvalidInput(f"lead_id: no lead {data.lead_id} in this campaign",
+                               {"field": "lead_id", "missing": data.lead_id},
+                               reason="unknown_id")  # fmt: skip
     await _check_may_schedule(session, principal, data.agent_id, queue_id, campaign_id)
     now = clock.now()
     if data.due_until is not None and data.due_until <= now:
-        raise InvalidInput("due_until: the window has already ended", {"field": "due_until"})
+        raise InvalidInput("due_until: the window has already ended", {"field": "due_until"},
+                           reason="window_ended")  # fmt: skip
     cb = Callback(
         number=number, name=data.name, note=data.note, agent_id=data.agent_id, queue_id=queue_id,
         campaign_id=campaign_id, lead_id=data.lead_id, source="agent", status=PENDING, requested_at=now,
@@ -136,7 +147,9 @@ async def _check_may_schedule(
 
 async def cancel(session: AsyncSession, clock: Clock, actor: Actor, cb: Callback) -> Callback:
     if cb.status != PENDING:
-        raise Conflict(f"callback {cb.id} is {cb.status}; only pending callbacks can be cancelled", {"status": cb.status})
+        raise Conflict(f"callback {cb.id} is {cb.status}; only pending callbacks can be cancelled",
+                       {"status": cb.status, "callback_id": cb.id},
+                       reason="callback_not_pending")  # fmt: skip
     before = snapshot(cb)
     cb.status = CANCELLED
     cb.updated_at = clock.now()

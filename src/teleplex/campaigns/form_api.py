@@ -95,7 +95,7 @@ async def save_form(attempt_id: IdPath, body: FormAnswersIn, session: SessionDep
     if problems:
         details = [{"field": f"answers.{p.field}", "message": p.message} for p in problems]
         first = problems[0]
-        raise InvalidInput(f"answers.{first.field}: {first.message}", details)
+        raise InvalidInput(f"answers.{first.field}: {first.message}", details, reason="form_invalid")
     attempt.form_answers = clean
     await session.commit()
     return await _out(session, attempt, campaign)

@@ -79,21 +79,26 @@ def check_control(principal: Principal, campaign: Campaign) -> None:
 async def _check_refs(session: AsyncSession, values: dict[str, Any]) -> None:
     queue_id = values.get("queue_id")
     if queue_id is not None and await session.get(Queue, queue_id) is None:
-        raise InvalidInput(f"queue_id: no queue with id {queue_id}", {"field": "queue_id"})
+        raise InvalidInput(f"queue_id: no queue with id {queue_id}",
+                           {"field": "queue_id", "missing": queue_id},
+                           reason="unknown_id")  # fmt: skip
     for name, model in (("agent_ids", Agent), ("disposition_ids", Disposition)):
         ids = values.get(name) or []
         if ids:
             found = set((await session.execute(select(model.id).where(model.id.in_(ids)))).scalars())
             missing = sorted(set(ids) - found)
             if missing:
-                raise InvalidInput(f"{name}: no record with id {', '.join(map(str, missing))}", {"field": name})
+                raise InvalidInput(f"{name}: no record with id {', '.join(map(str, missing))}",
+                                   {"field": name, "missing": missing},
+                                   reason="unknown_id")  # fmt: skip
 
 
 def _check_coherent(values: dict[str, Any]) -> None:
     problems = campaign_problems(values)
     if problems:
         field, message = problems[0]
-        raise InvalidInput(message, {"field": field, "problems": [m for _, m in problems]})
+        raise InvalidInput(message, {"field": field, "problems": [m for _, m in problems]},
+                           reason="campaign_incoherent")  # fmt: skip
 
 
 async def _ensure_unique_name(session: AsyncSession, name: str, exclude_id: int | None = None) -> None:
@@ -127,7 +132,7 @@ async def create_campaign(session: AsyncSession, clock: Clock, actor: Actor, dat
     campaign.form_fields = [f.model_dump(mode="json") for f in data.form_fields]
     campaign.dial_mode = data.dial_mode.value
     session.add(campaign)
-    await flush_or_conflict(session, f"a campaign with name '{data.name}' exists")
+    await flush_or_conflict(session, f"a campaign with name '{data.name}' exists", reason="name_in_use")
     await session.refresh(campaign)
     await audit.record(session, clock, actor, "create", "campaign", campaign.id, None, snapshot(campaign))
     return campaign
@@ -138,11 +143,13 @@ async def update_campaign(
 ) -> Campaign:
     """Only the fields sent change; the merged result must still be coherent. A stopped campaign is final."""
     if campaign.state == CampaignState.STOPPED:
-        raise Conflict(f"campaign '{campaign.name}' is stopped; create a new one", {"state": campaign.state})
+        raise Conflict(f"campaign '{campaign.name}' is stopped; create a new one",
+                       {"state": campaign.state, "name": campaign.name},
+                       reason="campaign_stopped")  # fmt: skip
     changes = data.model_dump(mode="json", exclude_unset=True)
     for name, value in changes.items():
         if value is None and name not in NULLABLE:
-            raise InvalidInput(f"{name}: may not be null", {"field": name})
+            raise InvalidInput(f"{name}: may not be null", {"field": name}, reason="not_nullable")
     before = snapshot(campaign)
     merged = {**before, **changes}
     _check_coherent(merged)
@@ -152,7 +159,7 @@ async def update_campaign(
     for name, value in _links(data.model_dump(exclude_unset=True)).items():
         setattr(campaign, name, value)
     campaign.updated_at = clock.now()
-    await flush_or_conflict(session, "a campaign with that name exists")
+    await flush_or_conflict(session, "a campaign with that name exists", reason="name_in_use")
     await session.refresh(campaign)
     after = snapshot(campaign)
     if after != before:
@@ -163,17 +170,20 @@ async def update_campaign(
 async def delete_campaign(session: AsyncSession, clock: Clock, actor: Actor, campaign: Campaign) -> None:
     """Refused while it may dial, and once it has dialed: attempts are the compliance record."""
     if campaign.state in (CampaignState.RUNNING, CampaignState.PAUSED):
-        raise Conflict(f"campaign '{campaign.name}' is {campaign.state}; stop it first", {"state": campaign.state})
+        raise Conflict(f"campaign '{campaign.name}' is {campaign.state}; stop it first",
+                       {"state": campaign.state, "name": campaign.name},
+                       reason="campaign_active")  # fmt: skip
     count = (await session.execute(select(func.count(Attempt.id)).where(Attempt.campaign_id == campaign.id)))
     attempts = count.scalar_one()
     if attempts:
         raise Conflict(
             f"campaign '{campaign.name}' has {attempts} attempts in its history and cannot be deleted",
-            {"attempts": attempts},
+            {"attempts": attempts, "name": campaign.name}, reason="campaign_has_attempts",
         )
     before = snapshot(campaign)
     await session.delete(campaign)
-    await flush_or_conflict(session, f"campaign '{campaign.name}' is still referenced by other records")
+    await flush_or_conflict(session, f"campaign '{campaign.name}' is still referenced by other records",
+                            reason="still_referenced")  # fmt: skip
     await audit.record(session, clock, actor, "delete", "campaign", before["id"], before, None)
 
 
@@ -205,12 +215,15 @@ async def change_state(
     current = CampaignState(campaign.state)
     target = move(current, action)
     if target is None:
-        raise Conflict(f"cannot {action} a campaign that is {current.value}", {"state": current.value})
+        raise Conflict(f"cannot {action} a campaign that is {current.value}",
+                       {"state": current.value, "action": action},
+                       reason="campaign_state_refused")  # fmt: skip
     now = clock.now()
     if action == "start":
         problems = await start_problems(session, campaign, now)
         if problems:
-            raise Conflict(f"cannot start: {problems[0]}", {"problems": problems})
+            raise Conflict(f"cannot start: {problems[0]}", {"problems": problems},
+                           reason="campaign_cannot_start")  # fmt: skip
     before = snapshot(campaign)
     campaign.state = target.value
     campaign.updated_at = now
@@ -235,10 +248,13 @@ async def create_list(
         select(CampaignList.id).where(CampaignList.campaign_id == campaign.id, CampaignList.name == name)
     )
     if exists_.first():
-        raise Conflict(f"campaign '{campaign.name}' already has a list named '{name}'", {"field": "name"})
+        raise Conflict(f"campaign '{campaign.name}' already has a list named '{name}'",
+                       {"field": "name", "value": name},
+                       reason="name_taken")  # fmt: skip
     lst = CampaignList(campaign_id=campaign.id, name=name, active=active, created_at=now, updated_at=now)
     session.add(lst)
-    await flush_or_conflict(session, f"campaign '{campaign.name}' already has a list named '{name}'")
+    await flush_or_conflict(session, f"campaign '{campaign.name}' already has a list named '{name}'",
+                            reason="name_in_use")  # fmt: skip
     await audit.record(session, clock, actor, "create", "campaign_list", lst.id, None, list_snapshot(lst))
     return lst
 
@@ -248,7 +264,7 @@ async def update_list(
 ) -> CampaignList:
     for name, value in changes.items():
         if value is None:
-            raise InvalidInput(f"{name}: may not be null", {"field": name})
+            raise InvalidInput(f"{name}: may not be null", {"field": name}, reason="not_nullable")
     before = list_snapshot(lst)
     if "name" in changes and changes["name"] != lst.name:
         clash = await session.execute(
@@ -257,11 +273,13 @@ async def update_list(
             )
         )
         if clash.first():
-            raise Conflict(f"this campaign already has a list named '{changes['name']}'", {"field": "name"})
+            raise Conflict(f"this campaign already has a list named '{changes['name']}'",
+                           {"field": "name", "value": changes["name"]},
+                           reason="name_taken")  # fmt: skip
     for name, value in changes.items():
         setattr(lst, name, value)
     lst.updated_at = clock.now()
-    await flush_or_conflict(session, "this campaign already has a list with that name")
+    await flush_or_conflict(session, "this campaign already has a list with that name", reason="name_in_use")
     after = list_snapshot(lst)
     if after != before:
         await audit.record(session, clock, actor, "update", "campaign_list", lst.id, before, after)
@@ -275,11 +293,14 @@ async def delete_list(session: AsyncSession, clock: Clock, actor: Actor, lst: Ca
     count = dialed.scalar_one()
     if count:
         raise Conflict(
-            f"list '{lst.name}' has {count} attempts in its history; pause it instead", {"attempts": count}
+            f"list '{lst.name}' has {count} attempts in its history; pause it instead",
+            {"attempts": count, "name": lst.name},
+            reason="list_has_attempts"
         )
     before = list_snapshot(lst)
     await session.delete(lst)
-    await flush_or_conflict(session, f"list '{lst.name}' is still referenced by other records")
+    await flush_or_conflict(session, f"list '{lst.name}' is still referenced by other records",
+                            reason="still_referenced")  # fmt: skip
     await audit.record(session, clock, actor, "delete", "campaign_list", before["id"], before, None)
 
 

@@ -86,7 +86,7 @@ async def _ensure_unique(session: AsyncSession, kind: Kind, value: Any, exclude_
 def _reject_nulls(kind: Kind, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         if value is None and name not in kind.nullable:
-            raise InvalidInput(f"{name}: may not be null", {"field": name})
+            raise InvalidInput(f"{name}: may not be null", {"field": name}, reason="not_nullable")
 
 
 async def create(session: AsyncSession, clock: Clock, actor: Actor, kind: Kind, values: dict[str, Any]) -> Any:
@@ -95,7 +95,8 @@ async def create(session: AsyncSession, clock: Clock, actor: Actor, kind: Kind, 
     now = clock.now()
     obj = kind.model(**values, created_at=now, updated_at=now)
     session.add(obj)
-    await flush_or_conflict(session, f"a {kind.label} with {kind.unique} '{values[kind.unique]}' exists")
+    await flush_or_conflict(session, f"a {kind.label} with {kind.unique} '{values[kind.unique]}' exists",
+                            reason="name_in_use")  # fmt: skip
     await session.refresh(obj)
     await audit.record(session, clock, actor, "create", kind.audit_type, obj.id, None, snapshot(kind, obj))
     return obj
@@ -112,7 +113,7 @@ async def update(
     for name, value in changes.items():
         setattr(obj, name, value)
     obj.updated_at = clock.now()
-    await flush_or_conflict(session, f"a {kind.label} with that {kind.unique} exists")
+    await flush_or_conflict(session, f"a {kind.label} with that {kind.unique} exists", reason="name_in_use")
     await session.refresh(obj)
     after = snapshot(kind, obj)
     if after != before:
@@ -123,7 +124,8 @@ async def update(
 async def delete(session: AsyncSession, clock: Clock, actor: Actor, kind: Kind, obj: Any) -> None:
     before = snapshot(kind, obj)
     await session.delete(obj)
-    await flush_or_conflict(session, f"this {kind.label} is still referenced by other records")
+    await flush_or_conflict(session, f"this {kind.label} is still referenced by other records",
+                            reason="still_referenced")  # fmt: skip
     await audit.record(session, clock, actor, "delete", kind.audit_type, before["id"], before, None)
 
 
@@ -142,14 +144,19 @@ async def _refuse_if_history(session: AsyncSession, column: Any, obj_id: int, wh
     """Records that interactions point at stay: reports and recordings must keep meaning something."""
     count = (await session.execute(select(func.count(Interaction.id)).where(column == obj_id))).scalar_one()
     if count:
-        raise Conflict(f"{what} has {count} interactions in its history and cannot be deleted", {"interactions": count})
+        raise Conflict(f"{what} has {count} interactions in its history and cannot be deleted",
+                       {"interactions": count},
+                       reason="has_history")  # fmt: skip
 
 
-async def _refuse_if_used(session: AsyncSession, stmt: Select[Any], message: str) -> None:
+async def _refuse_if_used(
+    session: AsyncSession, stmt: Select[Any], message: str, *, reason: str, name: str
+) -> None:
     """Deleting something still referenced would leave records dangling: refuse with who uses it."""
     users = sorted(set((await session.execute(stmt)).scalars()))
     if users:
-        raise Conflict(f"{message}: {', '.join(map(str, users))}", {"used_by": users})
+        details = {"used_by": users, "name": name}
+        raise Conflict(f"{message}: {', '.join(map(str, users))}", details, reason=reason)
 
 
 # --- scope -----------------------------------------------------------------------------------------------
@@ -195,19 +202,27 @@ async def _check_queue_refs(session: AsyncSession, values: dict[str, Any], queue
     if overflow and overflow.get("kind") == "queue":
         target = overflow["queue_id"]
         if target == queue_id:
-            raise InvalidInput("overflow.queue_id: a queue cannot overflow to itself", {"field": "overflow.queue_id"})
+            raise InvalidInput("overflow.queue_id: a queue cannot overflow to itself",
+                               {"field": "overflow.queue_id"},
+                               reason="overflow_to_itself")  # fmt: skip
         if await session.get(Queue, target) is None:
-            raise InvalidInput(f"overflow.queue_id: no queue with id {target}", {"field": "overflow.queue_id"})
+            raise InvalidInput(f"overflow.queue_id: no queue with id {target}",
+                               {"field": "overflow.queue_id", "missing": target},
+                               reason="unknown_id")  # fmt: skip
     hours = values.get("business_hours_id")
     if hours is not None and await session.get(BusinessHours, hours) is None:
-        raise InvalidInput(f"business_hours_id: no business hours with id {hours}", {"field": "business_hours_id"})
+        raise InvalidInput(f"business_hours_id: no business hours with id {hours}",
+                           {"field": "business_hours_id", "missing": hours},
+                           reason="unknown_id")  # fmt: skip
     ids = values.get("disposition_ids") or []
     if ids:
         found = set((await session.execute(select(Disposition.id).where(Disposition.id.in_(ids)))).scalars())
         missing = sorted(set(ids) - found)
         if missing:
             raise InvalidInput(
-                f"disposition_ids: no disposition with id {', '.join(map(str, missing))}", {"field": "disposition_ids"}
+                f"disposition_ids: no disposition with id {', '.join(map(str, missing))}",
+                {"field": "disposition_ids", "missing": missing},
+                reason="unknown_id"
             )
 
 
@@ -229,7 +244,7 @@ async def _queue_values(
         if clash is not None:
             raise Conflict(
                 f"dids: number {clash.did} already leads to queue {clash.queue_id}",
-                {"field": "dids", "did": clash.did, "queue_id": clash.queue_id},
+                {"field": "dids", "did": clash.did, "queue_id": clash.queue_id}, reason="did_taken",
             )
         values["did_links"] = [QueueDid(did=d) for d in dids]
     return values
@@ -245,7 +260,9 @@ async def update_queue(session: AsyncSession, clock: Clock, actor: Actor, queue:
     max_wait = values.get("max_wait_seconds", queue.max_wait_seconds)
     overflow = values.get("overflow", queue.overflow)
     if (max_wait is None) != (overflow is None):
-        raise InvalidInput("max_wait_seconds and overflow go together: set both or neither", {"field": "overflow"})
+        raise InvalidInput("max_wait_seconds and overflow go together: set both or neither",
+                           {"field": "overflow"},
+                           reason="overflow_needs_max_wait")  # fmt: skip
     return await update(session, clock, actor, QUEUE, queue, values)
 
 
@@ -254,13 +271,14 @@ async def delete_queue(session: AsyncSession, clock: Clock, actor: Actor, queue:
         session,
         select(Agent.number).join(AgentQueue, AgentQueue.agent_id == Agent.id).where(AgentQueue.queue_id == queue.id),
         f"queue '{queue.name}' has member agents (remove them first)",
+        reason="queue_has_members", name=queue.name,
     )
     others = (await session.execute(select(Queue).where(Queue.id != queue.id))).scalars()
     overflowing = [q.name for q in others if (q.overflow or {}).get("queue_id") == queue.id]
     if overflowing:
         raise Conflict(
             f"queue '{queue.name}' is the overflow target of: {', '.join(sorted(overflowing))}",
-            {"used_by": sorted(overflowing)},
+            {"used_by": sorted(overflowing), "name": queue.name}, reason="queue_is_overflow_target",
         )
     await _refuse_if_used(
         session,
@@ -268,6 +286,7 @@ async def delete_queue(session: AsyncSession, clock: Clock, actor: Actor, queue:
             SupervisorQueue.queue_id == queue.id
         ),
         f"queue '{queue.name}' is supervised by",
+        reason="queue_supervised", name=queue.name,
     )
     await _refuse_if_history(session, Interaction.queue_id, queue.id, f"queue '{queue.name}'")
     await delete(session, clock, actor, QUEUE, queue)
@@ -282,17 +301,25 @@ async def _check_memberships(session: AsyncSession, queues: list[dict[str, Any]]
         found = set((await session.execute(select(Queue.id).where(Queue.id.in_(ids)))).scalars())
         missing = sorted(set(ids) - found)
         if missing:
-            raise InvalidInput(f"queues: no queue with id {', '.join(map(str, missing))}", {"field": "queues"})
+            raise InvalidInput(f"queues: no queue with id {', '.join(map(str, missing))}",
+                               {"field": "queues", "missing": missing},
+                               reason="unknown_id")  # fmt: skip
 
 
 async def create_agent(session: AsyncSession, clock: Clock, actor: Actor, data: AgentCreate) -> Agent:
     user = await session.get(User, data.user_id)
     if user is None:
-        raise InvalidInput(f"user_id: no user with id {data.user_id}", {"field": "user_id"})
+        raise InvalidInput(f"user_id: no user with id {data.user_id}",
+                           {"field": "user_id", "missing": data.user_id},
+                           reason="unknown_id")  # fmt: skip
     if Role.AGENT not in user.roles:
-        raise InvalidInput(f"user_id: user '{user.username}' does not hold the agent role", {"field": "user_id"})
+        raise InvalidInput(f"user_id: user '{user.username}' does not hold the agent role",
+                           {"field": "user_id", "username": user.username},
+                           reason="user_not_agent")  # fmt: skip
     if (await session.execute(select(Agent.id).where(Agent.user_id == user.id))).first():
-        raise Conflict(f"user '{user.username}' already has an agent profile", {"field": "user_id"})
+        raise Conflict(f"user '{user.username}' already has an agent profile",
+                       {"field": "user_id", "username": user.username},
+                       reason="user_already_agent")  # fmt: skip
     values = data.model_dump(mode="json")
     await _check_memberships(session, values["queues"])
     values["memberships"] = [AgentQueue(**m) for m in values.pop("queues")]
@@ -306,10 +333,10 @@ async def update_agent(session: AsyncSession, clock: Clock, actor: Actor, agent:
         await _check_memberships(session, values["queues"])
         queues = values.pop("queues")
         if queues is None:
-            raise InvalidInput("queues: may not be null", {"field": "queues"})
+            raise InvalidInput("queues: may not be null", {"field": "queues"}, reason="not_nullable")
         values["memberships"] = [AgentQueue(**m) for m in queues]
     if "display_name" in values and values["display_name"] is None:
-        raise InvalidInput("display_name: may not be null", {"field": "display_name"})
+        raise InvalidInput("display_name: may not be null", {"field": "display_name"}, reason="not_nullable")
     return await update(session, clock, actor, AGENT, agent, values)
 
 
@@ -328,6 +355,7 @@ async def delete_disposition(session: AsyncSession, clock: Clock, actor: Actor, 
             QueueDisposition.disposition_id == disp.id
         ),
         f"disposition '{disp.code}' is attached to queues",
+        reason="disposition_in_queues", name=disp.code,
     )
     await _refuse_if_history(session, Interaction.disposition_id, disp.id, f"disposition '{disp.code}'")
     await delete(session, clock, actor, DISPOSITION, disp)
@@ -338,6 +366,7 @@ async def delete_business_hours(session: AsyncSession, clock: Clock, actor: Acto
         session,
         select(Queue.name).where(Queue.business_hours_id == hours.id),
         f"business hours '{hours.name}' are used by queues",
+        reason="business_hours_in_use", name=hours.name,
     )
     await delete(session, clock, actor, BUSINESS_HOURS, hours)
 

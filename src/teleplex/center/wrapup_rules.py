@@ -7,6 +7,9 @@ any other call its queue's. The agent's "end wrap-up" is refused while something
 when the wrap-up ends without the agent (the queue's wrap-up timer, a logout, a forced pause) it still ends,
 so the agent is never stuck out of work, and the call's timeline records `wrapup_incomplete` with what was
 missing, for supervisors and reports.
+
+A chat takes its disposition when the agent resolves it, so its queue's rule (disposition, notes) is checked
+then: the agent's resolve is refused with the same `wrapup_incomplete` answer (`check_can_resolve`).
 """
 
 from __future__ import annotations
@@ -120,6 +123,22 @@ async def check_can_end(session: AsyncSession, agent_id: int, interaction_ids: I
     if found:
         message = "; ".join(_phrase(m) for m in found) + " before the wrap-up ends"
         raise WrapupIncomplete(message, {"interactions": [m.as_dict() for m in found]})
+
+
+async def check_can_resolve(session: AsyncSession, conversation: Interaction, disposition_id: int | None) -> None:
+    """Raise WrapupIncomplete when the agent resolves a chat that lacks what its queue requires (the
+    disposition given with the resolve counts; notes are the ones saved on the conversation)."""
+    queue = await session.get(Queue, conversation.queue_id) if conversation.queue_id else None
+    requires = [r for r in (queue.wrapup_requires or []) if r != "form"] if queue is not None else []
+    if not requires:
+        return
+    offered = "disposition" in requires and await _dispositions_offered(session, queue.disposition_ids)
+    lacking, _ = missing(requires, dispositions_offered=offered,
+                         disposition_id=disposition_id or conversation.disposition_id, notes=conversation.notes,
+                         form_fields=[], answers=None)  # fmt: skip
+    if lacking:
+        m = Missing(conversation.id, lacking)
+        raise WrapupIncomplete(_phrase(m) + " before it is resolved", {"interactions": [m.as_dict()]})
 
 
 async def flag_if_incomplete(session: AsyncSession, interaction: Interaction, agent_id: int, at: datetime) -> None:

@@ -77,5 +77,5 @@ def check_values(
             result[key] = stored
     if errors:
         message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        raise InvalidInput(message, errors)
+        raise InvalidInput(message, errors, reason="custom_fields_invalid")
     return result

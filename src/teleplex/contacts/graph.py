@@ -237,9 +237,10 @@ async def resolve_phone(
 def check_live(contact: Contact) -> None:
     """Merged shells and erased tombstones take no changes: say where to go instead."""
     if contact.erased_at is not None:
-        raise Conflict(f"contact {contact.id} was erased", {"contact_id": contact.id})
+        raise Conflict(f"contact {contact.id} was erased", {"contact_id": contact.id},
+                       reason="contact_erased")  # fmt: skip
     if contact.merged_into_id is not None:
         raise Conflict(
             f"contact {contact.id} is merged into contact {contact.merged_into_id}: change that one",
-            {"contact_id": contact.id, "merged_into_id": contact.merged_into_id},
+            {"contact_id": contact.id, "merged_into_id": contact.merged_into_id}, reason="contact_merged",
         )

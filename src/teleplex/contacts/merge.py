@@ -100,7 +100,9 @@ async def merge_contacts(
 ) -> ContactMerge:
     """Move everything of `source` onto `target`; the source stays as an empty shell pointing at the target."""
     if target.id == source.id:
-        raise InvalidInput("source_contact_id: a contact cannot be merged into itself", {"field": "source_contact_id"})
+        raise InvalidInput("source_contact_id: a contact cannot be merged into itself",
+                           {"field": "source_contact_id"},
+                           reason="merge_into_itself")  # fmt: skip
     for c in (target, source):
         service.check_live(c)
     now = clock.now()
@@ -128,17 +130,21 @@ async def unmerge(session: AsyncSession, clock: Clock, actor: Actor, record: Con
     """Put both profiles back as they were at the merge. Rows added to the target since stay there; later
     merges touching either profile must be undone first, newest first."""
     if record.undone_at is not None:
-        raise Conflict(f"merge {record.id} was already undone", {"merge_id": record.id})
+        raise Conflict(f"merge {record.id} was already undone", {"merge_id": record.id},
+                       reason="merge_already_undone")  # fmt: skip
     later = (await session.execute(select(ContactMerge.id).where(
         ContactMerge.id > record.id, ContactMerge.undone_at.is_(None),
         or_(*(col.in_((record.target_id, record.source_id)) for col in (ContactMerge.target_id, ContactMerge.source_id))),
     ).order_by(ContactMerge.id.desc()))).scalars().first()  # fmt: skip
     if later is not None:
-        raise Conflict(f"merge {later} came later and involves these contacts: undo it first", {"merge_id": later})
+        raise Conflict(f"merge {later} came later and involves these contacts: undo it first",
+                       {"merge_id": later},
+                       reason="later_merge")  # fmt: skip
     target = await service.get_contact(session, record.target_id)
     source = await service.get_contact(session, record.source_id)
     if target.erased_at is not None or source.erased_at is not None:
-        raise Conflict("an erased contact cannot be unmerged", {"merge_id": record.id})
+        raise Conflict("an erased contact cannot be unmerged", {"merge_id": record.id},
+                       reason="erased_cannot_unmerge")  # fmt: skip
     now = clock.now()
     state_t, state_s, moved = restore_plan(record.snapshot)
     await _move(session, moved, target.id, source.id)

@@ -138,12 +138,15 @@ async def erase(
     """Remove what identifies the contact and keep the counts; audited, irreversible."""
     if confirm_contact_id != contact.id:
         raise InvalidInput(f"confirm_contact_id: must repeat the contact's id ({contact.id}) to confirm erasure",
-                           {"field": "confirm_contact_id"})  # fmt: skip
+                           {"field": "confirm_contact_id", "contact_id": contact.id},
+                           reason="confirm_erasure")  # fmt: skip
     if contact.erased_at is not None:
-        raise Conflict(f"contact {contact.id} was already erased", {"contact_id": contact.id})
+        raise Conflict(f"contact {contact.id} was already erased", {"contact_id": contact.id},
+                       reason="contact_erased")  # fmt: skip
     if contact.merged_into_id is not None:
         raise Conflict(f"contact {contact.id} is merged into contact {contact.merged_into_id}: erase that one",
-                       {"merged_into_id": contact.merged_into_id})  # fmt: skip
+                       {"merged_into_id": contact.merged_into_id, "contact_id": contact.id},
+                       reason="contact_merged")  # fmt: skip
     now: datetime = clock.now()
     await session.refresh(contact, ["identities"])
     interactions = await _interactions(session, contact.id)

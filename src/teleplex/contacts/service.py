@@ -234,10 +234,13 @@ async def delete_contact(session: AsyncSession, clock: Clock, actor: Actor, cont
     used = (await session.execute(select(func.count(Interaction.id)).where(Interaction.contact_id == contact.id))).scalar_one()
     if used:
         raise Conflict(f"contact {contact.id} has {used} interactions; erase it instead (POST .../erase)",
-                       {"interactions": used})  # fmt: skip
+                       {"interactions": used, "contact_id": contact.id},
+                       reason="contact_has_interactions")  # fmt: skip
     merged = (await session.execute(select(func.count(Contact.id)).where(Contact.merged_into_id == contact.id))).scalar_one()
     if merged or contact.merged_into_id is not None:
-        raise Conflict(f"contact {contact.id} takes part in a merge; unmerge first", {"contact_id": contact.id})
+        raise Conflict(f"contact {contact.id} takes part in a merge; unmerge first",
+                       {"contact_id": contact.id},
+                       reason="contact_in_merge")  # fmt: skip
     before = audit_view(await contact_view(session, contact))
     await session.delete(contact)
     await session.flush()

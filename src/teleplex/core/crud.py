@@ -41,7 +41,7 @@ async def page(
     if column is None:
         raise InvalidInput(
             f"order: cannot sort by '{key.lstrip('-')}'; use one of {', '.join(sorted(order))}",
-            {"field": "order", "allowed": sorted(order)},
+            {"field": "order", "allowed": sorted(order), "key": key.lstrip("-")}, reason="cannot_sort_by",
         )
     stmt = stmt.order_by(column.desc() if key.startswith("-") else column.asc(), order["id"].asc())
     rows = (await session.execute(stmt.limit(params.limit).offset(params.offset))).scalars().all()
@@ -52,10 +52,13 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def flush_or_conflict(session: AsyncSession, message: str) -> None:
-    """Flush, turning a unique-constraint violation into a 409 with the caller's wording."""
+async def flush_or_conflict(
+    session: AsyncSession, message: str, *, reason: str = "changed_meanwhile"
+) -> None:
+    """Flush, turning a unique-constraint violation into a 409 with the caller's wording and reason (by
+    default: another request changed the same rows at the same time)."""
     try:
         await session.flush()
     except IntegrityError:
         await session.rollback()
-        raise Conflict(message) from None
+        raise Conflict(message, reason=reason) from None

@@ -10,11 +10,16 @@ class TeleplexError(Exception):
 
     status = 400
     code = "bad_request"
+    # Why, as a stable snake_case key (`last_admin`, `queue_in_use`): a client says it in the user's language
+    # (the web catalogue's `error.reason.<key>`, placeholders from `details`) where the code alone is vague.
+    reason: str | None = None
 
-    def __init__(self, message: str, details: Any = None) -> None:
+    def __init__(self, message: str, details: Any = None, *, reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        if reason is not None:
+            self.reason = reason
 
 
 class NotFound(TeleplexError):

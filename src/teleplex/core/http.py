@@ -27,9 +27,12 @@ LATENCY = Histogram("teleplex_http_request_seconds", "HTTP request latency", ["m
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """The one JSON shape of every error answer."""
-    return {"error": {"code": code, "message": message, "details": details}}
+def error_body(code: str, message: str, details: Any = None, reason: str | None = None) -> dict[str, Any]:
+    """The one JSON shape of every error answer; `reason` only when the service gave one."""
+    error: dict[str, Any] = {"code": code, "message": message, "details": details}
+    if reason is not None:
+        error["reason"] = reason
+    return {"error": error}
 
 
 class RequestContextMiddleware:
@@ -92,7 +95,8 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers=headers)
+        body = error_body(exc.code, exc.message, exc.details, exc.reason)
+        return JSONResponse(body, exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -106,7 +106,9 @@ class ListParams:
         if search is not None:
             _check_query_text("search", search)
         if order is not None and not _ORDER.match(order):
-            raise InvalidInput("order: must be a field name, optionally prefixed with '-'", {"field": "order"})
+            raise InvalidInput("order: must be a field name, optionally prefixed with '-'",
+                               {"field": "order"},
+                               reason="order_format")  # fmt: skip
         self.limit, self.offset, self.search, self.order = limit, offset, search or None, order
 
 
@@ -135,13 +137,15 @@ def utc_instant(name: str, value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        raise InvalidInput(f"{name}: must include a UTC offset, e.g. 2026-01-05T09:00:00Z", {"field": name})
+        raise InvalidInput(f"{name}: must include a UTC offset, e.g. 2026-01-05T09:00:00Z", {"field": name},
+                           reason="needs_utc_offset")  # fmt: skip
     try:
         instant = value.astimezone(UTC)
     except OverflowError:
         instant = None
     if instant is None or not EARLIEST <= instant < LATEST:
-        raise InvalidInput(f"{name}: must lie between 1970 and 9000", {"field": name})
+        raise InvalidInput(f"{name}: must lie between 1970 and 9000", {"field": name},
+                           reason="date_out_of_range")  # fmt: skip
     return instant
 
 
@@ -149,6 +153,8 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     details: Any = None
+    reason: str | None = Field(None, description="Why, as a stable key a client can say in its own language; "
+                                                 "only on some errors")  # fmt: skip
 
 
 class ErrorBody(BaseModel):
@@ -163,4 +169,4 @@ def _check_query_text(name: str, value: str) -> None:
     try:
         _check_text(value)
     except ValueError as exc:
-        raise InvalidInput(f"{name}: {exc}", {"field": name}) from None
+        raise InvalidInput(f"{name}: {exc}", {"field": name}, reason="text_not_storable") from None

@@ -142,7 +142,9 @@ class ChatChannel:
         try:
             await self.engine.decide(lambda: self.engine.router.offer_accepted(str(interaction_id), str(agent_id)))
         except RoutingError as exc:
-            raise Conflict(f"conversation {interaction_id} is not offered to agent {agent_id}: {exc}") from None
+            raise Conflict(f"conversation {interaction_id} is not offered to agent {agent_id}: {exc}",
+                           {"interaction_id": interaction_id, "agent_id": agent_id},
+                           reason="not_offered") from None  # fmt: skip
         self._record(interaction_id, lambda s, i, at: interactions.connected(s, i, at, agent_id))
         self.publish("interaction.connected", interaction_id, await self._queue_of(str(interaction_id)), agent_id,
                      self.engine.item_channel.get(str(interaction_id), "chat"))  # fmt: skip
@@ -176,7 +178,8 @@ class ChatChannel:
             if queue_id is not None:
                 queue = await self.engine.refresh_queue(queue_id)
                 if queue is None:
-                    raise Conflict(f"queue {queue_id} does not exist", {"queue_id": queue_id})
+                    raise Conflict(f"queue {queue_id} does not exist", {"queue_id": queue_id},
+                                   reason="queue_unavailable")  # fmt: skip
                 fact = lambda: self.engine.router.transfer_to_queue(item, str(queue_id))  # noqa: E731
                 to: dict[str, Any] = {"kind": "queue", "queue_id": queue_id}
             else:
@@ -186,7 +189,9 @@ class ChatChannel:
             try:
                 await self.engine.decide(fact)
             except RoutingError as exc:
-                raise Conflict(f"conversation {interaction_id} cannot be transferred: {exc}") from None
+                raise Conflict(f"conversation {interaction_id} cannot be transferred: {exc}",
+                               {"interaction_id": interaction_id},
+                               reason="transfer_refused") from None  # fmt: skip
             if queue_id is not None:
                 self.first_response.move(interaction_id, queue_id)
             self.publish("interaction.transferred", interaction_id, queue_id, by_agent,

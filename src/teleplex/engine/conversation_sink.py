@@ -41,18 +41,22 @@ class ConversationSink:
         self.chat = chat
         self.settings = settings
 
-    async def received(self, session: AsyncSession, channel: Channel, message: Message,
-                       inbound: InboundMessage) -> None:  # fmt: skip
+    async def place(self, session: AsyncSession, channel: Channel, message: Message,
+                    inbound: InboundMessage) -> None:  # fmt: skip
+        """The message's conversation (opened, reopened or appended to), set on the message before it is
+        written; the stream hears of it, and a new or reopened conversation is routed, once it commits."""
         engine = self.chat.engine
         now = engine.clock.now()
         name = CHANNEL_NAMES.get(channel.kind, channel.kind)
         await self._opt_out(session, now, inbound)
-        last = await conversations.latest(session, channel.id, message.peer)
-        current = conversations.open_one(last)
-        if current is not None and current.contact_id is not None and not inbound.contacts:
-            # Most messages: the profile was settled when the conversation opened (one peer, the same identities).
-            conversation, how = conversations.append(current, now, None)
+        touched = None if inbound.contacts else await conversations.touch_open(session, channel.id, message.peer, now)
+        if touched is not None:  # most messages: the profile was settled when the conversation opened
+            how = conversations.APPENDED
+            routed = (touched.id, touched.queue_id, name, touched.arrived_at, touched.first_response_at is None)
+            queue_id, agent_id = touched.queue_id, touched.agent_id
         else:
+            last = await conversations.latest(session, channel.id, message.peer)
+            current = conversations.open_one(last)
             contact = await self._contact(session, now, inbound)
             queue_id = current.queue_id if current is not None else None
             queue_id = queue_id or await queue_for_channel(session, channel.settings, name)
@@ -64,10 +68,10 @@ class ConversationSink:
                 contact_id=contact.id if contact else None, name=inbound.profile_name,
                 reopen_within=timedelta(minutes=self.settings.conversation_reopen_minutes),
             )  # fmt: skip
-        message.interaction_id = conversation.id
-        routed = (conversation.id, conversation.queue_id, name, conversation.arrived_at,
-                  conversation.first_response_at is None)
-        queue_id, agent_id = conversation.queue_id, conversation.agent_id
+            routed = (conversation.id, conversation.queue_id, name, conversation.arrived_at,
+                      conversation.first_response_at is None)
+            queue_id, agent_id = conversation.queue_id, conversation.agent_id
+        message.interaction_id = routed[0]
 
         def after_commit(_: Any) -> None:
             data = {"interaction_id": routed[0], "message_id": message.id, "channel": name, "kind": message.kind,
@@ -77,6 +81,12 @@ class ConversationSink:
                 engine.spawn(self.chat.arrived(*routed), f"route-conversation-{routed[0]}")
 
         event.listen(session.sync_session, "after_commit", after_commit, once=True)
+
+    async def received(self, session: AsyncSession, channel: Channel, message: Message,
+                       inbound: InboundMessage) -> None:  # fmt: skip
+        """Nothing more once the message is written: `place` did the conversation, and the stream waits for
+        the commit."""
+        return None
 
     async def status_changed(self, session: AsyncSession, channel: Channel, message: Message,
                              update: StatusUpdate) -> None:  # fmt: skip

@@ -52,9 +52,10 @@ async def _fact(engine: Engine, agent_id: int, fact: Callable[[], list[Decision]
         try:
             await engine.decide(fact)
         except AgentNotFound:
-            raise Conflict(f"agent {agent_id} is not logged in", {"agent_id": agent_id}) from None
+            raise Conflict(f"agent {agent_id} is not logged in", {"agent_id": agent_id},
+                           reason="agent_not_logged_in") from None  # fmt: skip
         except RoutingError as exc:
-            raise Conflict(str(exc), {"agent_id": agent_id}) from None
+            raise Conflict(str(exc), {"agent_id": agent_id}, reason="presence_refused") from None
     await engine.settle()
     return agent_state(engine, agent_id)
 
@@ -65,12 +66,12 @@ async def login(engine: Engine, agent_id: int, device: str | None, pause_reason:
         assert agent is not None
     if not (device or agent.device):
         raise Conflict(f"agent {agent_id} has no device: give one at login or in the agent's profile",
-                       {"field": "device"})  # fmt: skip
+                       {"field": "device", "agent_id": agent_id}, reason="agent_has_no_device")  # fmt: skip
     async with engine.serial():
         try:
             await engine.agent_login(agent_id, device, pause_reason)
         except RoutingError as exc:
-            raise Conflict(str(exc), {"agent_id": agent_id}) from None
+            raise Conflict(str(exc), {"agent_id": agent_id}, reason="login_refused") from None
     await engine.settle()
     return agent_state(engine, agent_id)
 

@@ -98,7 +98,8 @@ async def update_interaction(
     changes = body.model_dump(exclude_unset=True)
     if changes.get("disposition_id") is not None and await session.get(Disposition, changes["disposition_id"]) is None:
         raise InvalidInput(f"disposition_id: no disposition with id {changes['disposition_id']}",
-                           {"field": "disposition_id"})  # fmt: skip
+                           {"field": "disposition_id", "missing": changes["disposition_id"]},
+                           reason="unknown_id")  # fmt: skip
     before = InteractionOut.model_validate(interaction).model_dump(mode="json")
     for name, value in changes.items():
         setattr(interaction, name, value)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from teleplex.audit import service as audit
 from teleplex.auth.deps import PrincipalDep
 from teleplex.auth.principal import Principal
+from teleplex.center import wrapup_rules
 from teleplex.center.models import Agent, Disposition
 from teleplex.contacts.models import Contact
 from teleplex.core.crud import flush_or_conflict, get_or_404, page
@@ -63,6 +64,11 @@ class ReplyBody(ApiInput):
     # the values of the template body's variables, in the order `window` lists them
     template_variables: Annotated[list[Annotated[str, StringConstraints(max_length=wa_templates.MAX_VALUE)]],
                                   Field(max_length=100)] | None = None  # fmt: skip
+    # the header's variable (TEXT header) or the http(s) link to its image, video or document
+    template_header: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    # one value per button that takes one (a URL's suffix, a copy code), in the order `window` lists them
+    template_buttons: Annotated[list[Annotated[str, StringConstraints(max_length=wa_templates.MAX_VALUE)]],
+                                Field(max_length=10)] | None = None  # fmt: skip
 
     @model_validator(mode="after")
     def _one(self) -> ReplyBody:
@@ -72,8 +78,9 @@ class ReplyBody(ApiInput):
             raise ValueError("give either text (and/or media_url), canned_response_id or template_name")
         if self.template_language is not None and self.template_name is None:
             raise ValueError("template_language goes with template_name")
-        if self.template_variables is not None and self.template_name is None:
-            raise ValueError("template_variables go with template_name")
+        if self.template_name is None and (self.template_variables is not None or self.template_header is not None
+                                           or self.template_buttons is not None):
+            raise ValueError("template_variables, template_header and template_buttons go with template_name")
         if self.media_url is None and (self.media_kind is not None or self.filename is not None):
             raise ValueError("media_kind and filename go with media_url")
         return self
@@ -86,7 +93,9 @@ class WindowOut(ApiOutput):
     open: bool  # true where the window does not apply
     closes_at: datetime | None
     last_inbound_at: datetime | None
-    # the approved templates: [{"name", "language", "category", "body", "variables", "variable_count"}]
+    # the approved templates: [{"name", "language", "category", "body", "variables", "variable_count", "header",
+    #   "buttons"}]: header {"format", "text", "variable", "takes_value"} or null; buttons taking a value
+    #   [{"index", "type" (URL, COPY_CODE), "text", "url"}]
     templates: list[dict[str, Any]]
     templates_source: Literal["meta", "settings"] | None = None  # Meta's list, or the channel's settings
     templates_error: str | None = None  # why Meta's list is not the one shown
@@ -271,13 +280,17 @@ async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, backg
     await chat_of(request).engine.settle()
     conversation = await _workable(session, principal, interaction_id)
     if conversation.state not in ("connected", "queued", "offered"):
-        raise Conflict(f"conversation {interaction_id} is {conversation.state}: it cannot be replied to")
+        raise Conflict(f"conversation {interaction_id} is {conversation.state}: it cannot be replied to",
+                       {"interaction_id": interaction_id, "state": conversation.state},
+                       reason="conversation_closed")  # fmt: skip
     assert conversation.channel_ref is not None and conversation.peer is not None
     if body.canned_response_id is not None:
         content = OutgoingContent(text=await _render_canned(session, body.canned_response_id, conversation, principal))
     elif body.template_name is not None:
         if conversation.channel != "whatsapp":
-            raise InvalidInput("template_name: only WhatsApp conversations take templates", {"field": "template_name"})
+            raise InvalidInput("template_name: only WhatsApp conversations take templates",
+                               {"field": "template_name"},
+                               reason="templates_whatsapp_only")  # fmt: skip
         content = await _template(request, session, conversation, body)
     elif body.media_url is not None:
         content = _attachment(request, conversation, body)
@@ -286,7 +299,7 @@ async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, backg
     if body.ask_phone is not None:
         if conversation.channel != "telegram" or content.kind is not MessageKind.TEXT:
             raise InvalidInput("ask_phone: only a Telegram text reply can carry the share-phone button",
-                               {"field": "ask_phone"})  # fmt: skip
+                               {"field": "ask_phone"}, reason="share_phone_telegram_only")  # fmt: skip
         content = replace(content, ask_phone=body.ask_phone)
     message = await enqueue_outgoing(session, clock, conversation.channel_ref, conversation.peer, content,
                                      interaction_id=interaction_id)  # fmt: skip
@@ -304,14 +317,16 @@ async def reply(interaction_id: IdPath, body: ReplyBody, request: Request, backg
 
 async def _template(request: Request, session: SessionDep, conversation: Interaction,
                     body: ReplyBody) -> OutgoingContent:  # fmt: skip
-    """One of the templates `window` offers, its body's variables filled in; 422 for anything else."""
+    """One of the templates `window` offers, its header, body variables and buttons filled in; 422 for anything
+    else."""
     assert body.template_name is not None
     channel = await session.get(Channel, conversation.channel_ref)
     if channel is None:
         raise NotFound(f"channel {conversation.channel_ref} is gone", {"channel_id": conversation.channel_ref})
     offer = await runtime_for(request.app).templates.offered(channel)
     template = wa_templates.choose(offer.templates, body.template_name, body.template_language)
-    components = wa_templates.components_for(template, body.template_variables or [])
+    components = wa_templates.components_for(template, body.template_variables or [], body.template_header,
+                                             body.template_buttons)
     return OutgoingContent(kind=MessageKind.TEMPLATE, template_name=template.name, language=template.language,
                            components=components)  # fmt: skip
 
@@ -324,12 +339,15 @@ def _attachment(request: Request, conversation: Interaction, body: ReplyBody) ->
         media_dir = runtime_for(request.app).processor.media_dir
         if stored is None or not (media_dir / stored).is_file():
             raise InvalidInput("media_url: not a file uploaded to this conversation's channel "
-                               "(POST /conversations/{id}/attachments first)", {"field": "media_url"})  # fmt: skip
+                               "(POST /conversations/{id}/attachments first)", {"field": "media_url"},
+                               reason="media_not_uploaded")  # fmt: skip
         mime = attachments.mime_of(stored)
     elif body.media_url.startswith(("https://", "http://")):
         mime = mimetypes.guess_type(body.media_url.split("?")[0])[0] or "application/octet-stream"
     else:
-        raise InvalidInput("media_url: the provider fetches the file from a public http(s) URL", {"field": "media_url"})
+        raise InvalidInput("media_url: the provider fetches the file from a public http(s) URL",
+                           {"field": "media_url"},
+                           reason="media_url_public")  # fmt: skip
     kind = MessageKind(body.media_kind) if body.media_kind else attachments.kind_for(mime)
     filename = body.filename or (attachments.safe_filename(None, mime) if kind is MessageKind.DOCUMENT else None)
     return OutgoingContent(kind=kind, text=body.text, media_url=body.media_url, filename=filename)
@@ -344,11 +362,11 @@ async def upload(interaction_id: IdPath, request: Request, session: SessionDep,
     mime = attachments.media_type(request.headers.get("content-type"))
     if mime == "application/json":  # the usual mistake: the body is the file itself, under its own type
         raise InvalidInput("the body is the file itself, sent with the file's Content-Type, not JSON",
-                           {"field": "body"})  # fmt: skip
+                           {"field": "body"}, reason="upload_raw_body")  # fmt: skip
     conversation = await _workable(session, principal, interaction_id)
     if conversation.channel != "webchat" or conversation.channel_ref is None:
         raise Conflict("only web chat takes uploaded files; other channels send a public media_url in the reply",
-                       {"channel": conversation.channel})  # fmt: skip
+                       {"channel": conversation.channel}, reason="upload_webchat_only")  # fmt: skip
     runtime = runtime_for(request.app)
     limit, allowed = runtime.settings.webchat_attachment_max_bytes, runtime.settings.webchat_attachment_types
     declared = request.headers.get("content-length", "")
@@ -415,9 +433,15 @@ async def resolve(interaction_id: IdPath, body: ResolveBody, request: Request, s
     await chat.engine.settle()
     conversation = await _workable(session, principal, interaction_id)
     if conversation.state in ("resolved", "ended"):
-        raise Conflict(f"conversation {interaction_id} is already {conversation.state}")
+        raise Conflict(f"conversation {interaction_id} is already {conversation.state}",
+                       {"interaction_id": interaction_id, "state": conversation.state},
+                       reason="conversation_closed")  # fmt: skip
     if body.disposition_id is not None and await session.get(Disposition, body.disposition_id) is None:
-        raise InvalidInput(f"disposition {body.disposition_id} does not exist", {"field": "disposition_id"})
+        raise InvalidInput(f"disposition {body.disposition_id} does not exist",
+                           {"field": "disposition_id", "missing": body.disposition_id},
+                           reason="unknown_id")  # fmt: skip
+    if principal.agent_id is not None and conversation.agent_id == principal.agent_id:  # the queue's wrap-up rule
+        await wrapup_rules.check_can_resolve(session, conversation, body.disposition_id)
     await session.commit()
     await chat.resolve(conversation.id, principal.agent_id, body.disposition_id)
 
@@ -440,7 +464,9 @@ async def _render_canned(session: SessionDep, canned_id: int | None, conversatio
                          principal: Principal) -> str:  # fmt: skip
     canned = await get_or_404(session, CannedResponse, canned_id, "canned response")
     if canned.queue_id is not None and canned.queue_id != conversation.queue_id:
-        raise InvalidInput(f"canned response {canned_id} belongs to another queue", {"field": "canned_response_id"})
+        raise InvalidInput(f"canned response {canned_id} belongs to another queue",
+                           {"field": "canned_response_id"},
+                           reason="canned_other_queue")  # fmt: skip
     contact = await session.get(Contact, conversation.contact_id) if conversation.contact_id else None
     agent = await session.get(Agent, principal.agent_id) if principal.agent_id else None
     values = {
@@ -466,7 +492,8 @@ async def create_canned(body: CannedFields, session: SessionDep, clock: ClockDep
     now = clock.now()
     row = CannedResponse(**body.model_dump(), created_at=now, updated_at=now)
     session.add(row)
-    await flush_or_conflict(session, f"a canned response with shortcut {body.shortcut!r} exists")
+    await flush_or_conflict(session, f"a canned response with shortcut {body.shortcut!r} exists",
+                            reason="name_in_use")  # fmt: skip
     await audit.record(session, clock, principal, "create", "canned_response", row.id, None, body.model_dump())
     return row
 
@@ -479,10 +506,10 @@ async def update_canned(canned_id: IdPath, body: CannedUpdate, session: SessionD
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
         if value is None and name != "queue_id":
-            raise InvalidInput(f"{name}: cannot be null", {"field": name})
+            raise InvalidInput(f"{name}: cannot be null", {"field": name}, reason="not_nullable")
         setattr(row, name, value)
     row.updated_at = clock.now()
-    await flush_or_conflict(session, "a canned response with that shortcut exists")
+    await flush_or_conflict(session, "a canned response with that shortcut exists", reason="name_in_use")
     await audit.record(session, clock, principal, "update", "canned_response", row.id, None, changes)
     return row
 

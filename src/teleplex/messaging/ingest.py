@@ -39,10 +39,16 @@ YIELD_FACTOR = 3.0  # while providers wait for answers, processing takes about 1
 
 class MessageSink(Protocol):
     """Where processed messages go. The default only stores them; the core sets its own on
-    `app.state.message_sink` to open or append interactions. Both calls run inside the transaction that
+    `app.state.message_sink` to open or append interactions. Every call runs inside the transaction that
     stores the message, so whatever the sink writes commits (or rolls back) with it, exactly once."""
 
+    async def place(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
+        """Before the message is written (it has no id yet): what the sink sets on it, such as its
+        `interaction_id`, is written with it, in the same INSERT."""
+        ...
+
     async def received(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
+        """After the message is written (it has its id): a sink may now read it back, or reply."""
         ...
 
     async def status_changed(self, session: AsyncSession, channel: Channel, message: Message, update: StatusUpdate) -> None:
@@ -51,6 +57,9 @@ class MessageSink(Protocol):
 
 class StoreOnlySink:
     """The messages table is the whole effect until the core routes messages into interactions."""
+
+    async def place(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
+        return None
 
     async def received(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
         return None
@@ -190,6 +199,7 @@ class Processor:
             data=data or None, keyword=inbound.keyword.value if inbound.keyword else None,
             status=delivery.DeliveryStatus.RECEIVED.value, status_at=inbound.sent_at, created_at=self.clock.now(),
         )  # fmt: skip
+        await sink.place(session, channel, message, inbound)
         session.add(message)
         await session.flush()
         await sink.received(session, channel, message, inbound)

@@ -124,17 +124,24 @@ async def enqueue_outgoing(
     if not channel.enabled:
         raise ChannelDisabled(f"channel {channel.id} is disabled")
     if content.kind not in SENDABLE[kind]:
-        raise InvalidInput(f"kind: a {kind} channel cannot send '{content.kind}'", {"field": "kind"})
+        raise InvalidInput(f"kind: a {kind} channel cannot send '{content.kind}'",
+                           {"field": "kind", "channel_kind": kind, "content_kind": content.kind},
+                           reason="kind_not_sendable")  # fmt: skip
     if content.kind is MessageKind.TEXT and not content.text:
-        raise InvalidInput("text: required for a text message", {"field": "text"})
+        raise InvalidInput("text: required for a text message", {"field": "text"},
+                           reason="required_for_message")  # fmt: skip
     if content.kind is MessageKind.TEMPLATE and not content.template_name:
-        raise InvalidInput("template_name: required for a template", {"field": "template_name"})
+        raise InvalidInput("template_name: required for a template", {"field": "template_name"},
+                           reason="required_for_message")  # fmt: skip
     if content.kind in (MessageKind.IMAGE, MessageKind.AUDIO, MessageKind.VIDEO, MessageKind.DOCUMENT) \
             and not content.media_url:
-        raise InvalidInput("media_url: required for a media message", {"field": "media_url"})
+        raise InvalidInput("media_url: required for a media message", {"field": "media_url"},
+                           reason="required_for_message")  # fmt: skip
     now = clock.now()
     if kind is ChannelKind.TELEGRAM and content.text and len(content.text) > telegram.MAX_TEXT:
-        raise InvalidInput(f"text: Telegram takes at most {telegram.MAX_TEXT} characters", {"field": "text"})
+        raise InvalidInput(f"text: Telegram takes at most {telegram.MAX_TEXT} characters",
+                           {"field": "text", "max_length": telegram.MAX_TEXT},
+                           reason="telegram_text_too_long")  # fmt: skip
     if kind is ChannelKind.WHATSAPP and content.kind is not MessageKind.TEMPLATE:
         last = await last_inbound_at(session, channel.id, to_identity)
         if not whatsapp.window_open(last, now):

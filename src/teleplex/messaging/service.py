@@ -52,21 +52,28 @@ def _check(kind: ChannelKind, credentials: dict[str, str], settings: dict[str, A
     """Each kind takes its own credentials and settings; the ones it needs must be there."""
     required, allowed = CREDENTIALS[kind]
     for name in sorted(set(credentials) - allowed):
-        raise InvalidInput(f"credentials.{name}: not used by a {kind} channel", {"field": f"credentials.{name}"})
+        raise InvalidInput(f"credentials.{name}: not used by a {kind} channel",
+                           {"field": f"credentials.{name}", "kind": kind},
+                           reason="not_used_by_channel")  # fmt: skip
     for name in sorted(required - set(credentials)):
-        raise InvalidInput(f"credentials.{name}: required for a {kind} channel", {"field": f"credentials.{name}"})
+        raise InvalidInput(f"credentials.{name}: required for a {kind} channel",
+                           {"field": f"credentials.{name}", "kind": kind},
+                           reason="required_for_channel")  # fmt: skip
     for name in sorted(set(settings) - SETTINGS[kind]):
-        raise InvalidInput(f"settings.{name}: not used by a {kind} channel", {"field": f"settings.{name}"})
+        raise InvalidInput(f"settings.{name}: not used by a {kind} channel",
+                           {"field": f"settings.{name}", "kind": kind},
+                           reason="not_used_by_channel")  # fmt: skip
     if kind is ChannelKind.WHATSAPP and not settings.get("phone_number_id"):
         raise InvalidInput("settings.phone_number_id: required for a whatsapp channel",
-                           {"field": "settings.phone_number_id"})
+                           {"field": "settings.phone_number_id", "kind": "whatsapp"},
+                           reason="required_for_channel")  # fmt: skip
     if kind is ChannelKind.SMS_TWILIO and not (settings.get("from_number") or settings.get("messaging_service_sid")):
         raise InvalidInput("settings.from_number: a twilio channel needs from_number or messaging_service_sid",
-                           {"field": "settings.from_number"})
+                           {"field": "settings.from_number"}, reason="twilio_needs_sender")
     if kind is ChannelKind.TELEGRAM and settings.get("mode", "webhook") == "webhook" and settings.get("webhook_url") \
             and not credentials.get("secret_token"):
         raise InvalidInput("credentials.secret_token: required to register a Telegram webhook",
-                           {"field": "credentials.secret_token"})
+                           {"field": "credentials.secret_token"}, reason="telegram_needs_secret")
 
 
 async def _ensure_unique_name(session: AsyncSession, name: str, exclude_id: int | None = None) -> None:
@@ -74,7 +81,8 @@ async def _ensure_unique_name(session: AsyncSession, name: str, exclude_id: int 
     if exclude_id is not None:
         stmt = stmt.where(Channel.id != exclude_id)
     if (await session.execute(stmt)).first():
-        raise Conflict(f"a channel with name '{name}' exists", {"field": "name"})
+        raise Conflict(f"a channel with name '{name}' exists",
+                       {"field": "name", "value": name}, reason="name_taken")  # fmt: skip
 
 
 async def get_channel(session: AsyncSession, channel_id: int) -> Channel:
@@ -94,7 +102,7 @@ async def create_channel(
         credential_names=sorted(credentials), settings=settings, created_at=now, updated_at=now,
     )  # fmt: skip
     session.add(channel)
-    await flush_or_conflict(session, f"a channel with name '{body.name}' exists")
+    await flush_or_conflict(session, f"a channel with name '{body.name}' exists", reason="name_in_use")
     await audit.record(session, clock, actor, "create", "channel", channel.id, None, snapshot(channel))
     return channel
 
@@ -105,7 +113,7 @@ async def update_channel(
     changes = body.model_dump(exclude_unset=True)
     for name in ("name", "enabled", "credentials", "settings"):
         if name in changes and changes[name] is None:
-            raise InvalidInput(f"{name}: may not be null", {"field": name})
+            raise InvalidInput(f"{name}: may not be null", {"field": name}, reason="not_nullable")
     before = snapshot(channel)
     kind = ChannelKind(channel.kind)
     credentials = box.open(channel.credentials)
@@ -126,7 +134,7 @@ async def update_channel(
     channel.credential_names = sorted(credentials)
     channel.settings = settings
     channel.updated_at = clock.now()
-    await flush_or_conflict(session, "a channel with that name exists")
+    await flush_or_conflict(session, "a channel with that name exists", reason="name_in_use")
     after = snapshot(channel)
     if after != before or body.credentials is not None:
         # A credential rotation changes nothing visible, but who rotated a token must still be on record.
@@ -141,10 +149,11 @@ async def delete_channel(session: AsyncSession, clock: Clock, actor: Actor, chan
     count = (await session.execute(select(func.count(Message.id)).where(Message.channel_id == channel.id))).scalar_one()
     if count:
         raise Conflict(f"channel {channel.id} has {count} messages in its history and cannot be deleted; disable it",
-                       {"messages": count})
+                       {"messages": count}, reason="channel_has_messages")
     before = snapshot(channel)
     await session.delete(channel)
-    await flush_or_conflict(session, "this channel is still referenced by other records")
+    await flush_or_conflict(session, "this channel is still referenced by other records",
+                            reason="still_referenced")  # fmt: skip
     await audit.record(session, clock, actor, "delete", "channel", before["id"], before, None)
 
 

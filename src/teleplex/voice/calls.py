@@ -270,7 +270,8 @@ class VoiceChannel(Reconciliation, CallControls, Consults, Supervision, Waiting,
         call = self.calls.get(interaction_id)
         if call is None or call.state != RINGING or call.agent_id != agent_id or call.agent_leg is not None:
             raise Conflict(f"interaction {interaction_id} is not waiting for agent {agent_id} to answer",
-                           {"interaction_id": interaction_id})  # fmt: skip
+                           {"interaction_id": interaction_id, "agent_id": agent_id},
+                           reason="not_waiting_for_agent")  # fmt: skip
         await self._ring(call, agent_id, 30.0, None, auto_answer=True)
 
     async def _ring(self, call: VoiceCall, agent_id: int, timeout_s: float, offered_at: datetime | None,

@@ -1,6 +1,10 @@
 """Attended (consult) transfers: the customer waits on hold while the agent talks to someone else first, then
 either hands the customer over (complete) or goes back to them (cancel).
 
+The call's own events go to the agent who has it; the consulted agent's console hears of the consult through
+events addressed to them: `interaction.consult_ringing`, `interaction.consult_answered` and, when it is over
+without a hand-over (cancelled, not answered, hung up, the call ended), `interaction.consult_released`.
+
 The someone else is an outside number, a named agent, or whoever a queue offers. Agents are reached through
 the router, as a consult item (`consult-<interaction>-<n>`) offered to the named agent only, or to the queue's
 agents in its order; so the consulted agent is busy for the router from the first ring and nobody is rung
@@ -44,7 +48,8 @@ class Consults(VoiceParts):
             call.consult = None
             self.channels.pop(leg, None)
             await self.unhold(interaction_id)
-            raise Conflict(f"could not call {number}: {exc.message}") from None
+            raise Conflict(f"could not call {number}: {exc.message}", {"number": number},
+                           reason="consult_call_failed") from None  # fmt: skip
         agent_id = call.agent_id
         self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_started", agent_id,
                                                                  number=number))  # fmt: skip
@@ -54,7 +59,9 @@ class Consults(VoiceParts):
         """Consult a named colleague: only they are rung (their device, through the router)."""
         call = self._may_consult(interaction_id)
         if agent_id == call.agent_id:
-            raise Conflict(f"agent {agent_id} is already on interaction {interaction_id}")
+            raise Conflict(f"agent {agent_id} is already on interaction {interaction_id}",
+                           {"agent_id": agent_id, "interaction_id": interaction_id},
+                           reason="agent_busy_elsewhere")  # fmt: skip
         self._require_ready(agent_id)
         await self._consult_item(call, str(call.queue_id), {"kind": "agent", "agent_id": agent_id}, str(agent_id))
 
@@ -63,13 +70,16 @@ class Consults(VoiceParts):
         call = self._may_consult(interaction_id)
         queue = await self.engine.refresh_queue(queue_id)
         if queue is None or "voice" not in queue.channels:
-            raise Conflict(f"queue {queue_id} does not exist or takes no calls", {"queue_id": queue_id})
+            raise Conflict(f"queue {queue_id} does not exist or takes no calls", {"queue_id": queue_id},
+                           reason="queue_unavailable")  # fmt: skip
         await self._consult_item(call, str(queue_id), {"kind": "queue", "queue_id": queue_id}, None)
 
     def _may_consult(self, interaction_id: int) -> VoiceCall:
         call = self.live_call(interaction_id)
         if call.consult is not None or call.consult_item is not None or call.handed_over:
-            raise Conflict(f"interaction {interaction_id} is already consulting")
+            raise Conflict(f"interaction {interaction_id} is already consulting",
+                           {"interaction_id": interaction_id},
+                           reason="already_consulting")  # fmt: skip
         return call
 
     async def _consult_item(self, call: VoiceCall, queue_id: str, to: dict[str, Any], agent: str | None) -> None:
@@ -87,7 +97,7 @@ class Consults(VoiceParts):
         except RoutingError as exc:
             self._forget_consult(call)
             await self.unhold(call.interaction_id)
-            raise Conflict(f"cannot consult: {exc}") from None
+            raise Conflict(f"cannot consult: {exc}", reason="consult_refused") from None
 
     async def offer_consult(self, d: Offer) -> None:
         """The router chose the agent to consult: ring their device; it joins the call's bridge on answer."""
@@ -107,6 +117,21 @@ class Consults(VoiceParts):
         except AriError as exc:
             log.warning("could not ring the consulted agent", agent_id=d.agent_id, error=exc.message)
             await self._consult_leg_failed(call, leg, "unreachable")
+            return
+        call.consult_shown_to = int(d.agent_id)
+        self._tell_consulted(call, int(d.agent_id), "interaction.consult_ringing")
+
+    def _tell_consulted(self, call: VoiceCall, agent_id: int, kind: str, **extra: Any) -> None:
+        """An event for the consulted agent's own stream: the call, who asks (`agent_id`) and who is asked."""
+        data = {"interaction_id": call.interaction_id, "channel": "voice", "queue_id": call.queue_id,
+                "agent_id": call.agent_id, "consulted_agent_id": agent_id, "caller_id": call.caller_number, **extra}
+        self.engine.publish(kind, self._now(), data, agent_id=agent_id)
+
+    def _release_consulted(self, call: VoiceCall, reason: str) -> None:
+        """The consult is over for the agent it was shown to (not handed over to them)."""
+        agent_id, call.consult_shown_to = call.consult_shown_to, None
+        if agent_id is not None:
+            self._tell_consulted(call, agent_id, "interaction.consult_released", reason=reason)
 
     async def consult_withdrawn(self, item_id: str, agent_id: str, reason: str) -> None:
         """The consulted agent's phone rang out (or the offer was taken back): stop ringing. A named agent is
@@ -118,6 +143,7 @@ class Consults(VoiceParts):
         call.consult, call.consult_agent = None, None
         self.channels.pop(leg, None)
         await self._hangup(leg)
+        self._release_consulted(call, "not_answered")
         by = call.agent_id
         self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_not_answered", by,
                                                                  consulted_agent_id=int(agent_id), reason=reason))  # fmt: skip
@@ -130,6 +156,7 @@ class Consults(VoiceParts):
         item, agent = call.consult_item, call.consult_agent
         call.consult, call.consult_agent = None, None
         self.channels.pop(leg, None)
+        self._release_consulted(call, reason)
         if item is None or agent is None:
             return
         try:
@@ -157,6 +184,8 @@ class Consults(VoiceParts):
         by, consulted = call.agent_id, call.consult_agent
         self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_answered", by,
                                                                  consulted_agent_id=consulted))  # fmt: skip
+        if consulted is not None:
+            self._tell_consulted(call, consulted, "interaction.consult_answered")
 
     async def consult_leg_gone(self, call: VoiceCall, leg: str, cause: str | None) -> None:
         """The consulted party hung up (or their phone never answered)."""
@@ -179,9 +208,13 @@ class Consults(VoiceParts):
         agent then owns the call, to its end."""
         call = self.live_call(interaction_id)
         if call.consult is None:
-            raise Conflict(f"interaction {interaction_id} is not consulting anyone")
+            raise Conflict(f"interaction {interaction_id} is not consulting anyone",
+                           {"interaction_id": interaction_id},
+                           reason="not_consulting")  # fmt: skip
         if call.consult_item is not None and not await self._consult_connected(call):
-            raise Conflict(f"the consulted agent has not answered interaction {interaction_id} yet")
+            raise Conflict(f"the consulted agent has not answered interaction {interaction_id} yet",
+                           {"interaction_id": interaction_id},
+                           reason="consult_not_answered")  # fmt: skip
         bridge = call.bridge
         assert bridge is not None
         await self.ari.stop_moh(call.caller)
@@ -195,6 +228,7 @@ class Consults(VoiceParts):
             await self.engine.decide(lambda: self.engine.router.interaction_ended(old_item))
         except RoutingError:
             pass
+        call.consult_shown_to = None  # handed over: the consulted agent hears `interaction.transferred`
         if call.consult_item is not None:  # an agent takes the call over
             new_agent = call.consult_agent
             self.consults.pop(call.consult_item, None)
@@ -223,11 +257,14 @@ class Consults(VoiceParts):
         """Back to the customer: the consulted party is hung up (or stops ringing) and the customer unheld."""
         call = self.live_call(interaction_id)
         if (call.consult is None and call.consult_item is None) or call.handed_over:
-            raise Conflict(f"interaction {interaction_id} is not consulting anyone")
+            raise Conflict(f"interaction {interaction_id} is not consulting anyone",
+                           {"interaction_id": interaction_id},
+                           reason="not_consulting")  # fmt: skip
         leg, call.consult, call.consult_agent = call.consult, None, None
         if leg:
             self.channels.pop(leg, None)
             await self._hangup(leg)
+        self._release_consulted(call, "cancelled")
         await self._drop_consult_item(call)
         agent_id = call.agent_id
         self._record(call, lambda s, i, at: interactions.event(s, i, at, "consult_cancelled", agent_id))
@@ -245,6 +282,7 @@ class Consults(VoiceParts):
             pass
 
     def _forget_consult(self, call: VoiceCall) -> None:
+        self._release_consulted(call, "ended")
         if call.consult_item is not None:
             self.consults.pop(call.consult_item, None)
         call.consult_item, call.consult_to = None, None

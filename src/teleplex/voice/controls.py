@@ -18,7 +18,9 @@ class CallControls(VoiceParts):
         """The call as it is now; a clear 409 when the interaction is not a call in progress."""
         call = self.calls.get(interaction_id)
         if call is None or call.state not in (CONNECTED, HELD):
-            raise Conflict(f"interaction {interaction_id} is not a call in progress", {"interaction_id": interaction_id})
+            raise Conflict(f"interaction {interaction_id} is not a call in progress",
+                           {"interaction_id": interaction_id},
+                           reason="not_a_live_call")  # fmt: skip
         return call
 
     async def hang_up(self, interaction_id: int) -> None:
@@ -58,7 +60,9 @@ class CallControls(VoiceParts):
         """Pause recording while a customer reads out a card number (PCI), then resume."""
         call = self.live_call(interaction_id)
         if call.recording is None:
-            raise Conflict(f"interaction {interaction_id} is not being recorded")
+            raise Conflict(f"interaction {interaction_id} is not being recorded",
+                           {"interaction_id": interaction_id},
+                           reason="not_recording")  # fmt: skip
         if paused:
             await self.ari.pause_recording(call.recording)
         else:
@@ -87,7 +91,8 @@ class CallControls(VoiceParts):
         call = self.live_call(interaction_id)
         queue = await self.engine.refresh_queue(queue_id)
         if queue is None or "voice" not in queue.channels:
-            raise Conflict(f"queue {queue_id} does not exist or takes no calls", {"queue_id": queue_id})
+            raise Conflict(f"queue {queue_id} does not exist or takes no calls", {"queue_id": queue_id},
+                           reason="queue_unavailable")  # fmt: skip
         agent_id = await self._release_agent(call)
         call.state, call.queue_id, call.moh_class = WAITING, queue_id, queue.moh_class
         try:
@@ -105,7 +110,9 @@ class CallControls(VoiceParts):
         target = self.engine.router.find_agent(str(agent_id), self._now())
         if target is None or str(target.state) != "ready":
             state = "logged out" if target is None else str(target.state).replace("_", " ")
-            raise Conflict(f"agent {agent_id} is not available ({state})", {"agent_id": agent_id})
+            raise Conflict(f"agent {agent_id} is not available ({state})",
+                           {"agent_id": agent_id, "state": state},
+                           reason="agent_not_available")  # fmt: skip
 
     async def transfer_to_agent(self, interaction_id: int, agent_id: int) -> None:
         """Blind transfer by name: the customer hears music while the named agent's phone rings; if they do
@@ -113,7 +120,9 @@ class CallControls(VoiceParts):
         call = self.live_call(interaction_id)
         self._require_ready(agent_id)
         if call.agent_id == agent_id:
-            raise Conflict(f"interaction {interaction_id} is already with agent {agent_id}")
+            raise Conflict(f"interaction {interaction_id} is already with agent {agent_id}",
+                           {"interaction_id": interaction_id, "agent_id": agent_id},
+                           reason="already_with_agent")  # fmt: skip
         previous = await self._release_agent(call)
         call.state = WAITING
         try:

@@ -40,6 +40,7 @@ class VoiceCall:
     consult_item: str | None = None  # the router item of a consult to an agent or a queue
     consult_to: dict[str, Any] | None = None
     consult_agent: int | None = None  # the agent being rung or talked to in that consult
+    consult_shown_to: int | None = None  # the consulted agent whose console shows the consult (consult.py)
     router_item: str | None = None  # after a consulted agent took the call over: the item they hold
     dialing: Any = None  # a campaign call (voice/outbound.py Dialing): its attempt and feedback to the dialer
     connected_at: datetime | None = None

@@ -6,6 +6,8 @@ are `{name}`. tests/browser/test_i18n.py fails when a key lacks a language or a 
 
 from __future__ import annotations
 
+from teleplex.web.catalogue_reasons import REASONS
+
 _ROWS: list[tuple[str, str, str]] = [
     # common
     ("common.skip_to_content", "Skip to content", "Saltar al contenido"),
@@ -35,6 +37,22 @@ _ROWS: list[tuple[str, str, str]] = [
     ("error.code.voice_off", "Voice is off on this server.", "La voz está desactivada en este servidor."),
     ("error.code.window_closed", "The 24-hour window is closed: send an approved template.",
      "La ventana de 24 horas está cerrada: envíe una plantilla aprobada."),
+    # WhatsApp templates (messaging/templates.py)
+    ("error.reason.template_not_offered", "'{name}' is not one of this channel's approved templates.",
+     "«{name}» no es una de las plantillas aprobadas de este canal."),
+    ("error.reason.template_language_ambiguous", "'{name}' exists in several languages ({languages}): choose one.",
+     "«{name}» existe en varios idiomas ({languages}): elija uno."),
+    ("error.reason.template_value_count", "{field}: this template takes {expected}, {given} given.",
+     "{field}: esta plantilla lleva {expected}, se han dado {given}."),
+    ("error.reason.template_value_empty", "{field}: a value cannot be empty.", "{field}: un valor no puede estar vacío."),
+    ("error.reason.template_header_unused", "This template has no header to fill.",
+     "Esta plantilla no tiene encabezado que rellenar."),
+    ("error.reason.template_header_missing", "This template needs its header filled in.",
+     "Esta plantilla necesita que se rellene su encabezado."),
+    ("error.reason.template_header_link", "The header's file must be an http(s) link Meta can fetch.",
+     "El archivo del encabezado debe ser un enlace http(s) que Meta pueda descargar."),
+    ("error.reason.template_code_too_long", "A copy code has at most {max_length} characters.",
+     "Un código para copiar tiene como máximo {max_length} caracteres."),
     ("error.code.opted_out", "The customer has asked not to receive messages.", "El cliente ha pedido no recibir mensajes."),
     ("error.type.missing", "required", "obligatorio"),
     ("error.type.string_too_short", "at least {min_length} characters", "al menos {min_length} caracteres"),
@@ -143,6 +161,14 @@ _ROWS: list[tuple[str, str, str]] = [
     ("console.template_no_body", "This template's text is not known here: it goes as approved by Meta.",
      "El texto de esta plantilla no se conoce aquí: se envía tal como Meta la aprobó."),
     ("console.template_variable", "Value for {name}", "Valor para {name}"),
+    ("console.template_header_value", "Header value for {name}", "Valor del encabezado para {name}"),
+    ("console.template_header_image", "Link to the header's image", "Enlace a la imagen del encabezado"),
+    ("console.template_header_video", "Link to the header's video", "Enlace al vídeo del encabezado"),
+    ("console.template_header_document", "Link to the header's document", "Enlace al documento del encabezado"),
+    ("console.template_button_url", "End of the link of the button “{name}” ({url})",
+     "Final del enlace del botón «{name}» ({url})"),
+    ("console.template_button_code", "Code the customer copies (at most 15 characters)",
+     "Código que copia el cliente (como máximo 15 caracteres)"),
     ("console.templates_fallback", "Meta's template list could not be read: these are the channel's own.",
      "No se pudo leer la lista de plantillas de Meta: estas son las del propio canal."),
     ("console.screen_pop", "Customer record", "Ficha del cliente"),
@@ -156,6 +182,7 @@ _ROWS: list[tuple[str, str, str]] = [
     ("console.disposition_required", "Choose and save a disposition before ending the wrap-up.",
      "Elija y guarde una tipificación antes de terminar el cierre."),
     ("console.wrapup_missing", "Before ending the wrap-up, save: {what}.", "Antes de terminar el cierre, guarde: {what}."),
+    ("console.resolve_missing", "Before resolving, give: {what}.", "Antes de resolver, indique: {what}."),
     ("console.missing.disposition", "a disposition", "una tipificación"),
     ("console.missing.notes", "notes", "notas"),
     ("console.missing.form", "the campaign form", "el formulario de la campaña"),
@@ -175,6 +202,13 @@ _ROWS: list[tuple[str, str, str]] = [
     ("call.consult", "Consult first", "Consultar antes"),
     ("call.complete_transfer", "Complete transfer", "Completar transferencia"),
     ("call.cancel_consult", "Back to the customer", "Volver con el cliente"),
+    ("call.consulting", "Consulting {name}: the customer is on hold.", "Consultando con {name}: el cliente está en espera."),
+    ("call.back_with_customer", "Back with the customer.", "De vuelta con el cliente."),
+    ("call.consult_ended", "The consult has ended; the customer is still on hold: press Resume to talk to them.",
+     "La consulta ha terminado; el cliente sigue en espera: pulse Recuperar para hablar con él."),
+    ("console.consult_ringing", "Consult from {name}", "Consulta de {name}"),
+    ("console.consult_talking", "On a consult with {name}", "En consulta con {name}"),
+    ("console.consult_over", "The consult is over.", "La consulta ha terminado."),
     ("call.recording", "Recording", "Grabación"),
     ("call.recording_pause", "Pause recording", "Pausar grabación"),
     ("call.recording_resume", "Resume recording", "Reanudar grabación"),
@@ -319,6 +353,8 @@ _ROWS: list[tuple[str, str, str]] = [
     ("campaign.save_callback", "Save callback", "Guardar devolución"),
     ("campaign.callback_saved", "Callback scheduled.", "Devolución de llamada programada."),
     ("campaign.form_title", "Form: {name}", "Formulario: {name}"),
+    ("campaign.form_prepare", "Read and prepare the answers here: they fill the call's form when you dial; save them there.",
+     "Lea y prepare aquí las respuestas: rellenan el formulario de la llamada al marcar; guárdelas allí."),
     ("campaign.choose", "— choose —", "— elija —"),
     ("campaign.required", "(required)", "(obligatorio)"),
     ("campaign.save_answers", "Save answers", "Guardar respuestas"),
@@ -521,4 +557,5 @@ CATALOGUE: dict[str, dict[str, str]] = {
     **{key: {"en": en, "es": es} for key, en, es in _ROWS},
     **{f"field.{key}": {"en": en, "es": es} for key, en, es in _FIELDS},
     **{f"enum.{key}": {"en": en, "es": es} for key, en, es in _ENUMS},
+    **{f"error.reason.{key}": {"en": en, "es": es} for key, en, es in REASONS},
 }

@@ -95,7 +95,8 @@ def _cors(origin: str | None) -> dict[str, str]:
 
 
 def _error(exc: TeleplexError, headers: dict[str, str]) -> JSONResponse:
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers=headers)
+    body = error_body(exc.code, exc.message, exc.details, exc.reason)
+    return JSONResponse(body, exc.status, headers=headers)
 
 
 @public.options("/webchat/v1/widgets/{ref}/session")
@@ -138,20 +139,23 @@ async def create_session(request: Request, ref: Annotated[str, PathParam(max_len
 async def _session_body(request: Request) -> SessionIn:
     declared = request.headers.get("content-length", "0")
     if declared.isdigit() and int(declared) > MAX_SESSION_BODY:
-        raise InvalidInput(f"the body exceeds {MAX_SESSION_BODY} bytes")
+        raise InvalidInput(f"the body exceeds {MAX_SESSION_BODY} bytes", {"max_bytes": MAX_SESSION_BODY},
+                           reason="body_too_large")  # fmt: skip
     raw = await request.body()
     if len(raw) > MAX_SESSION_BODY:
-        raise InvalidInput(f"the body exceeds {MAX_SESSION_BODY} bytes")
+        raise InvalidInput(f"the body exceeds {MAX_SESSION_BODY} bytes", {"max_bytes": MAX_SESSION_BODY},
+                           reason="body_too_large")  # fmt: skip
     try:
         doc = json.loads(raw or b"{}")
     except ValueError:
-        raise InvalidInput("the body is not valid JSON") from None
+        raise InvalidInput("the body is not valid JSON", reason="body_not_json") from None
     try:
         return SessionIn.model_validate(doc)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err.get("loc", ())) or "body"
-        raise InvalidInput(f"{field}: {err.get('msg', 'invalid')}", {"field": field}) from None
+        raise InvalidInput(f"{field}: {err.get('msg', 'invalid')}", {"field": field},
+                           reason="invalid_value") from None  # fmt: skip
 
 
 # --- attachments: uploads and downloads authorised by the session token ----------------------------------
@@ -212,17 +216,16 @@ async def upload_attachment(request: Request, ref: Annotated[str, PathParam(max_
         channel, visitor = await _visitor_of(request, runtime, ref)
         client_id = request.query_params.get("client_id", "")
         if not frames.CLIENT_ID.match(client_id):
-            raise InvalidInput("client_id: 8 to 64 letters, digits, '-' or '_'", {"field": "client_id"})
+            raise InvalidInput("client_id: 8 to 64 letters, digits, '-' or '_'", {"field": "client_id"},
+                               reason="client_id_format")  # fmt: skip
         mime = attachments.media_type(request.headers.get("content-type"))
         content = await _read_capped(request, settings.webchat_attachment_max_bytes)
         attachments.check(mime, content, settings.webchat_attachment_types, settings.webchat_attachment_max_bytes)
         filename = attachments.safe_filename(request.query_params.get("filename"), mime)
         stored = attachments.store(media_dir, channel.id, mime, content)
         file = service.StoredFile(stored, mime, filename, len(content))
-        async with runtime.db.session() as session:
-            channel = await session.get(Channel, channel.id) or channel
-            stored_message = await service.visitor_message(
-                session, runtime.clock, runtime.sink(), channel, visitor.id, client_id, None, file)
+        stored_message = await service.visitor_message(
+            runtime.db, runtime.clock, runtime.sink(), channel, visitor.id, client_id, None, file)
     except TeleplexError as exc:
         if stored is not None:
             attachments.remove(media_dir, stored)
@@ -302,18 +305,19 @@ async def _credentials(ws: WebSocket) -> tuple[str, int | None]:
     after = ws.query_params.get("after")
     if token:
         if after is not None and not (after.isdigit() and len(after) < 10):
-            raise InvalidInput("after: the last event id seen, a whole number")
+            raise InvalidInput("after: the last event id seen, a whole number", reason="after_not_number")
         return token, None if after is None else int(after)
     try:
         raw = await asyncio.wait_for(ws.receive_text(), AUTH_WAIT_SECONDS)
     except TimeoutError:
         raise TokenInvalid("no session token: pass ?token= or send an auth frame first") from None
     except (KeyError, RuntimeError):  # a binary first frame
-        raise InvalidInput("the first frame must be {\"type\": \"auth\", \"token\": ...}") from None
+        raise InvalidInput("the first frame must be {\"type\": \"auth\", \"token\": ...}",
+                           reason="auth_frame_first") from None  # fmt: skip
     try:
         first = frames.parse(raw)
     except frames.FrameInvalid as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidInput(str(exc), reason="frame_invalid") from None
     if not isinstance(first, frames.Auth):
         raise TokenInvalid("authenticate first: {\"type\": \"auth\", \"token\": ...}")
     return first.token, first.after
@@ -465,29 +469,28 @@ class VisitorConnection:
         channel = await runtime.webhook_channel(self.channel_id)  # read at most every few seconds
         if channel is None or not channel.enabled:
             raise WidgetDisabled("this chat is closed for now")
+        if isinstance(frame, frames.Send):
+            return await self._send(frame, channel)
         async with runtime.db.session() as session:
-            if isinstance(frame, frames.Send):
-                stored = await service.visitor_message(
-                    session, runtime.clock, runtime.sink(), channel, self.visitor_id, frame.client_id, frame.text)
-                reply: dict[str, Any] | None = {"type": "ack", "client_id": frame.client_id,
-                                                "message_id": stored.message_id, "id": stored.seq,
-                                                "duplicate": stored.duplicate}  # fmt: skip
-            elif isinstance(frame, frames.Typing):
+            if isinstance(frame, frames.Typing):
                 visitor = await session.get(service.WebchatVisitor, self.visitor_id)
                 assert visitor is not None
                 await service.visitor_typing(session, runtime.clock, runtime.state.bus, channel, visitor, frame.typing)
-                reply = None
-            else:
-                if not await service.owns_reply(session, self.visitor_id, frame.message_id):
-                    raise frames.FrameInvalid(f"message_id: {frame.message_id} is not an agent message of this chat")
-                self.owed[frame.message_id] = "read"
-                reply = {"type": "read_ok", "message_id": frame.message_id}
-        if isinstance(frame, frames.Read):
-            await self.settle()
-        if isinstance(frame, frames.Send):
-            if stored.event is None:
-                await self.flush()  # a resend: this socket shows the first one before the ack
-            else:  # after the commit: every socket of this visitor shows it, and this one before the ack
-                self.hub.appended(self.visitor_id, stored.seq, stored.event)
-                await self.deliver(Appended(stored.seq, stored.event))
-        return reply
+                return None
+            if not await service.owns_reply(session, self.visitor_id, frame.message_id):
+                raise frames.FrameInvalid(f"message_id: {frame.message_id} is not an agent message of this chat")
+        self.owed[frame.message_id] = "read"
+        await self.settle()
+        return {"type": "read_ok", "message_id": frame.message_id}
+
+    async def _send(self, frame: frames.Send, channel: Channel) -> dict[str, Any]:
+        runtime = self.runtime
+        stored = await service.visitor_message(
+            runtime.db, runtime.clock, runtime.sink(), channel, self.visitor_id, frame.client_id, frame.text)
+        if stored.event is None:
+            await self.flush()  # a resend: this socket shows the first one before the ack
+        else:  # after the commit: every socket of this visitor shows it, and this one before the ack
+            self.hub.appended(self.visitor_id, stored.seq, stored.event)
+            await self.deliver(Appended(stored.seq, stored.event))
+        return {"type": "ack", "client_id": frame.client_id, "message_id": stored.message_id, "id": stored.seq,
+                "duplicate": stored.duplicate}

@@ -44,7 +44,7 @@ def check(mime: str, content: bytes, allowed: list[str], max_bytes: int) -> None
     if len(content) > max_bytes:
         raise AttachmentTooLarge(f"the file exceeds {max_bytes} bytes", {"max_bytes": max_bytes})
     if not content:
-        raise InvalidInput("the file is empty", {"field": "body"})
+        raise InvalidInput("the file is empty", {"field": "body"}, reason="file_empty")
     if mime not in allowed:
         raise AttachmentTypeNotAllowed(f"files of type '{mime[:100]}' are not accepted", {"allowed": allowed})
     if not matches(mime, content):

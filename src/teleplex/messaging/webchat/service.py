@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, exists, select, update
+from sqlalchemy import Row, Table, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,7 +160,8 @@ async def open_session(
     new_key: str | None = None
     if body.identifier is not None or body.identifier_hash is not None:
         if body.identifier is None or body.identifier_hash is None:
-            raise InvalidInput("identifier and identifier_hash go together", {"field": "identifier_hash"})
+            raise InvalidInput("identifier and identifier_hash go together", {"field": "identifier_hash"},
+                               reason="identifier_hash_pair")  # fmt: skip
         secret = _widget_secret(box, channel)
         if not secret:
             raise IdentityInvalid("identity verification is not configured for this chat (no widget_secret)")
@@ -310,21 +311,44 @@ async def _claim(session: AsyncSession, visitor_id: int, now: datetime) -> Row[A
 
 
 async def visitor_message(
-    session: AsyncSession, clock: Clock, sink: MessageSink, channel: Channel, visitor_id: int, client_id: str,
+    db: Database, clock: Clock, sink: MessageSink, channel: Channel, visitor_id: int, client_id: str,
     text: str | None, file: StoredFile | None = None,
 ) -> Stored:  # fmt: skip
     """Store a visitor's message (text, or a file with an optional caption) once per client id and hand it to
-    the sink in the same transaction; on a duplicate the caller removes the file it stored."""
+    the sink in the same transaction; on a duplicate the caller removes the file it stored.
+
+    The message is written without looking for an earlier copy first: a resend (rare: a socket that dropped
+    before its ack) breaks the unique (channel, provider id) and its whole transaction rolls back, stream
+    number and sink's work included; a second one then answers with the first copy."""
+    try:
+        async with db.session() as session:
+            return await _store(session, clock, sink, channel, visitor_id, client_id, text, file)
+    except IntegrityError:
+        async with db.session() as session:
+            first = await _first_copy(session, channel.id, visitor_id, client_id)
+        if first is None:
+            raise  # another constraint: not a resend
+        return first
+
+
+async def _first_copy(session: AsyncSession, channel_id: int, visitor_id: int, client_id: str) -> Stored | None:
+    public_id = (await session.execute(select(_VISITORS.c.public_id).where(_VISITORS.c.id == visitor_id))).scalar()
+    found = (await session.execute(_STORED, {"channel_id": channel_id,
+                                             "provider_id": f"{public_id}:{client_id}"})).scalar()  # fmt: skip
+    if found is None:
+        return None
+    first = (await session.execute(select(_EVENTS.c.seq).where(_EVENTS.c.message_id == found))).scalar()
+    return Stored(found, int(first or 0), True)
+
+
+async def _store(
+    session: AsyncSession, clock: Clock, sink: MessageSink, channel: Channel, visitor_id: int, client_id: str,
+    text: str | None, file: StoredFile | None,
+) -> Stored:  # fmt: skip
     now = clock.now()
     visitor = await _claim(session, visitor_id, now)
     seq = int(visitor.last_seq)
     provider_id = f"{visitor.public_id}:{client_id}"
-    found = (await session.execute(_STORED, {"channel_id": channel.id, "provider_id": provider_id})).scalar()
-    if found is not None:  # a resend: give the number back (the row is still ours) and answer with the first
-        await session.execute(update(_VISITORS).where(_VISITORS.c.id == visitor_id)
-                              .values(last_seq=_VISITORS.c.last_seq - 1))
-        first = (await session.execute(select(_EVENTS.c.seq).where(_EVENTS.c.message_id == found))).scalar()
-        return Stored(found, int(first or 0), True)
     sender, identities = _sender(visitor)
     kind = attachments.kind_for(file.mime) if file is not None else MessageKind.TEXT
     inbound = InboundMessage(
@@ -345,16 +369,19 @@ async def visitor_message(
         media_path=file.path if file is not None else None, media_mime=file.mime if file is not None else None,
         status=delivery.DeliveryStatus.RECEIVED.value, status_at=now, created_at=now,
     )  # fmt: skip
+    await sink.place(session, channel, message, inbound)
     session.add(message)
-    await session.flush()
+    await session.flush()  # a resend fails here (see visitor_message)
     await sink.received(session, channel, message, inbound)
-    event = _append(session, visitor_id, seq, message, client_id, now)  # written with the commit's flush
-    return Stored(message.id, seq, False, frame(event))
+    return Stored(message.id, seq, False, await _append(session, visitor_id, seq, message, client_id, now))
 
 
-def _append(session: AsyncSession, visitor_id: int, seq: int, message: Message, client_id: str | None,
-            now: datetime) -> WebchatEvent:  # fmt: skip
-    """Add the message to the visitor's stream as number `seq` (written with the transaction's next flush)."""
+_ADD_EVENT = insert(_EVENTS)
+
+
+async def _append(session: AsyncSession, visitor_id: int, seq: int, message: Message, client_id: str | None,
+                  now: datetime) -> dict[str, Any]:  # fmt: skip
+    """Add the message to the visitor's stream as number `seq`; returns its frame."""
     data = {"message_id": message.id, "direction": message.direction, "client_id": client_id, "text": message.text,
             "at": now.isoformat()}
     if message.media_path:  # the widget downloads it with its session token (see attachment_of)
@@ -362,10 +389,9 @@ def _append(session: AsyncSession, visitor_id: int, seq: int, message: Message, 
         data["media"] = {"kind": message.kind, "mime": message.media_mime,
                          "filename": extra.get("filename") or (extra.get("content") or {}).get("filename"),
                          "size": extra.get("size")}  # fmt: skip
-    event = WebchatEvent(visitor_id=visitor_id, seq=seq, kind="message", message_id=message.id, created_at=now,
-                         data=data)
-    session.add(event)
-    return event
+    await session.execute(_ADD_EVENT, {"visitor_id": visitor_id, "seq": seq, "kind": "message",
+                                       "message_id": message.id, "created_at": now, "data": data})  # fmt: skip
+    return frame_of("message", seq, data)
 
 
 async def events_after(session: AsyncSession, visitor_id: int, after: int, limit: int = 200) -> list[WebchatEvent]:
@@ -376,13 +402,17 @@ async def events_after(session: AsyncSession, visitor_id: int, after: int, limit
 
 def frame(event: WebchatEvent) -> dict[str, Any]:
     """A stored event as the widget receives it; `id` is what it resumes after."""
-    if event.kind == "seen":
-        return {"type": "seen", "id": event.seq, "message_ids": event.data.get("message_ids", [])}
-    message = {"id": event.data.get("message_id"), "direction": event.data.get("direction"),
-               "client_id": event.data.get("client_id"), "text": event.data.get("text"), "at": event.data.get("at")}
-    if event.data.get("media"):
-        message["media"] = event.data["media"]
-    return {"type": event.kind, "id": event.seq, "message": message}
+    return frame_of(event.kind, event.seq, event.data)
+
+
+def frame_of(kind: str, seq: int, data: dict[str, Any]) -> dict[str, Any]:
+    if kind == "seen":
+        return {"type": "seen", "id": seq, "message_ids": data.get("message_ids", [])}
+    message = {"id": data.get("message_id"), "direction": data.get("direction"), "client_id": data.get("client_id"),
+               "text": data.get("text"), "at": data.get("at")}
+    if data.get("media"):
+        message["media"] = data["media"]
+    return {"type": kind, "id": seq, "message": message}
 
 
 async def _move_status(
@@ -497,8 +527,7 @@ async def append_outgoing(
     if stored is not None and message.media_path is None:
         message.media_path, message.media_mime = stored, attachments.mime_of(stored)
     seq = await _next_seq(session, visitor.id)
-    _append(session, visitor.id, seq, message, None, now)
-    await session.flush()
+    await _append(session, visitor.id, seq, message, None, now)
     return f"webchat:{visitor.public_id}:{seq}", visitor.id
 
 

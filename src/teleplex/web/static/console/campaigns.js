@@ -105,6 +105,7 @@ export class CampaignPanel {
 
   drawLead() {
     const { lead, history, script, campaign } = this.lead;
+    const fields = this.lead.form_fields || [];
     const attributes = Object.entries(lead.attributes || {});
     const card = $("lead-card");
     card.hidden = false;
@@ -120,6 +121,10 @@ export class CampaignPanel {
         : el("p", { class: "muted" }, t("campaign.no_history")),
       script ? el("h4", {}, t("campaign.script")) : null,
       script ? el("p", { class: "script" }, fillScript(script, lead)) : null,
+      fields.length ? el("section", { class: "lead-form", "aria-labelledby": "lead-form-title" },
+        el("h4", { id: "lead-form-title" }, t("campaign.form_title", { name: campaign.name })),
+        el("p", { class: "muted" }, t("campaign.form_prepare")),
+        ...fields.map((f) => formField(f, undefined, "lf"))) : null,
       el("div", { class: "row" },
         el("button", { type: "button", class: "dial accept", onclick: () => this.dial() }, t("campaign.dial")),
         el("button", { type: "button", class: "skip-lead secondary", onclick: () => this.askSkip() }, t("campaign.skip"))),
@@ -159,6 +164,7 @@ export class CampaignPanel {
 
   async dial() {
     const { campaign, lead } = this.lead;
+    const prepared = readAnswers($("lead-card"), this.lead.form_fields || [], "lf"); // what the agent prepared
     const r = await api("POST", `/api/v1/campaigns/${campaign.id}/leads/${lead.id}/dial`);
     if (!r.ok) {
       const card = $("lead-card").querySelector(".skip-box");
@@ -168,7 +174,7 @@ export class CampaignPanel {
     this.lead = null;
     $("lead-card").replaceChildren();
     this.status(t("campaign.dialing", { number: r.data.number }));
-    await this.showForm(r.data.id);
+    await this.showForm(r.data.id, prepared);
   }
 
   // --- the campaign's script and form for the call being made ------------------------------------------
@@ -190,10 +196,11 @@ export class CampaignPanel {
   }
 
   /** The script and form of the campaign for this attempt, kept on screen while the call goes on. */
-  async showForm(attemptId) {
+  async showForm(attemptId, prepared = {}) {
     const r = await api("GET", `/api/v1/campaign-attempts/${attemptId}/form`);
     if (!r.ok) { $("campaign-form-box").replaceChildren(el("p", { class: "field-error", role: "alert" }, r.error.message)); return; }
-    this.drawForm(r.data);
+    // answers prepared on the lead card fill the call's form (not saved until the agent saves them)
+    this.drawForm({ ...r.data, answers: { ...prepared, ...(r.data.answers || {}) } });
   }
 
   drawForm(data) {
@@ -215,13 +222,7 @@ export class CampaignPanel {
   async saveAnswers(form, attemptId, fields, general) {
     for (const p of form.querySelectorAll(".field-error")) { p.hidden = true; p.textContent = ""; }
     for (const n of form.querySelectorAll("[aria-invalid]")) n.removeAttribute("aria-invalid");
-    const answers = {};
-    for (const f of fields) {
-      const control = form.querySelector(`#cf-${CSS.escape(f.name)}`);
-      if (f.type === "checkbox") answers[f.name] = control.checked;
-      else if (f.type === "number" && control.value !== "") answers[f.name] = Number.isNaN(Number(control.value)) ? control.value : Number(control.value);
-      else if (control.value.trim() !== "") answers[f.name] = control.value;
-    }
+    const answers = readAnswers(form, fields, "cf");
     const r = await api("PUT", `/api/v1/campaign-attempts/${attemptId}/form`, { answers });
     if (!r.ok) {
       let first = null;
@@ -338,10 +339,24 @@ export class CampaignPanel {
   }
 }
 
-/** One field of a campaign's form, with its current answer and a place for its error. */
-function formField(f, value) {
-  const id = `cf-${f.name}`;
-  const attrs = { id, name: f.name, "aria-describedby": `cf-err-${f.name}`, "aria-required": f.required ? "true" : undefined };
+/** The answers typed in a campaign form's fields (ids `<prefix>-<name>`): unanswered ones are left out. */
+function readAnswers(root, fields, prefix) {
+  const answers = {};
+  for (const f of fields) {
+    const control = root.querySelector(`#${prefix}-${CSS.escape(f.name)}`);
+    if (!control) continue;
+    if (f.type === "checkbox") answers[f.name] = control.checked;
+    else if (f.type === "number" && control.value !== "") answers[f.name] = Number.isNaN(Number(control.value)) ? control.value : Number(control.value);
+    else if (control.value.trim() !== "") answers[f.name] = control.value;
+  }
+  return answers;
+}
+
+/** One field of a campaign's form, with its current answer and a place for its error (`prefix`: the call's
+ * form "cf", the lead card "lf", so both may be on screen at once). */
+function formField(f, value, prefix = "cf") {
+  const id = `${prefix}-${f.name}`;
+  const attrs = { id, name: f.name, "aria-describedby": `${prefix}-err-${f.name}`, "aria-required": f.required ? "true" : undefined };
   let control;
   if (f.type === "textarea") control = el("textarea", { ...attrs, rows: 2 }, value ?? "");
   else if (f.type === "select") {
@@ -353,7 +368,7 @@ function formField(f, value) {
     control = el("input", { ...attrs, type, step: f.type === "number" ? "any" : undefined, autocomplete: "off", value: value ?? "" });
   }
   const label = el("label", { for: id }, f.label, f.required ? ` ${t("campaign.required")}` : "");
-  const error = el("p", { class: "field-error", id: `cf-err-${f.name}`, hidden: true });
+  const error = el("p", { class: "field-error", id: `${prefix}-err-${f.name}`, hidden: true });
   return f.type === "checkbox"
     ? el("div", { class: "field", dataset: { field: f.name } }, control, " ", label, error)
     : el("div", { class: "field", dataset: { field: f.name } }, label, control, error);

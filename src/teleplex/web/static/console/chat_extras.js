@@ -100,7 +100,8 @@ export function fillBody(body, values) {
 /**
  * WhatsApp's window: a line saying until when free text may be sent; once closed, the reason, the reply
  * box disabled, and a picker of the approved templates instead (Meta's list, or the channel's own when Meta
- * cannot be read): the chosen one's body shown as a preview and one required input per variable, whose
+ * cannot be read): the chosen one's header and body shown as a preview, and one required input per value it
+ * takes (the header's variable or file link, each body variable, each button's URL ending or code), whose
  * values survive a refresh of the list.
  */
 export function windowControls(interactionId, replyForm, send) {
@@ -109,25 +110,45 @@ export function windowControls(interactionId, replyForm, send) {
   const picker = el("select", { name: "template", "aria-label": t("console.template") });
   const preview = el("p", { class: "template-preview", "aria-live": "polite" });
   const inputs = el("div", { class: "template-variables" });
-  const typed = new Map(); // `${template}|${variable}` -> what the agent typed
+  const typed = new Map(); // `${template}|${slot}` -> what the agent typed (slot: a variable, "header", "button:<i>")
   let offered = [];
   const chosen = () => offered.find((x) => `${x.name}|${x.language}` === picker.value);
+  const value = (slot) => typed.get(`${picker.value}|${slot}`) || "";
   const values = () => {
     const x = chosen();
-    return x ? x.variables.map((v) => typed.get(`${picker.value}|${v}`) || "") : [];
+    return x ? x.variables.map((v) => value(v)) : [];
   };
+  const headerSlot = (x) => (x && x.header && x.header.takes_value ? x.header : null);
   const showPreview = () => {
     const x = chosen();
     if (!x) { preview.textContent = ""; return; }
-    const filled = Object.fromEntries(x.variables.map((v, i) => [v, values()[i]]));
-    preview.textContent = x.body ? `${t("console.template_preview")}: ${fillBody(x.body, filled)}` : t("console.template_no_body");
+    const filled = Object.fromEntries(x.variables.map((v) => [v, value(v)]));
+    const header = x.header && x.header.format === "TEXT" && x.header.text
+      ? fillBody(x.header.text, x.header.variable ? { [x.header.variable]: value("header") } : {}) : "";
+    const body = x.body ? fillBody(x.body, filled) : "";
+    preview.textContent = header || body
+      ? `${t("console.template_preview")}: ${[header, body].filter(Boolean).join(" — ")}` : t("console.template_no_body");
   };
+  const input = (slot, name, label, attributes = {}) => el("div", { class: "row" },
+    el("label", { class: "inline" }, label,
+      el("input", { name, required: true, maxlength: 1024, value: value(slot),
+        ...attributes, oninput: (e) => { typed.set(`${picker.value}|${slot}`, e.target.value); showPreview(); } })));
   const showInputs = () => {
     const x = chosen();
-    inputs.replaceChildren(...(x ? x.variables : []).map((v) => el("div", { class: "row" },
-      el("label", { class: "inline" }, t("console.template_variable", { name: `{{${v}}}` }),
-        el("input", { name: `template_var_${v}`, required: true, maxlength: 1024, value: typed.get(`${picker.value}|${v}`) || "",
-          oninput: (e) => { typed.set(`${picker.value}|${v}`, e.target.value); showPreview(); } })))));
+    const header = headerSlot(x);
+    const fields = [];
+    if (header && header.format === "TEXT") {
+      fields.push(input("header", "template_header", t("console.template_header_value", { name: `{{${header.variable}}}` })));
+    } else if (header) {
+      fields.push(input("header", "template_header", t(`console.template_header_${header.format.toLowerCase()}`), { type: "url", maxlength: 2000 }));
+    }
+    for (const v of x ? x.variables : []) fields.push(input(v, `template_var_${v}`, t("console.template_variable", { name: `{{${v}}}` })));
+    for (const b of x ? x.buttons || [] : []) {
+      fields.push(b.type === "COPY_CODE"
+        ? input(`button:${b.index}`, `template_button_${b.index}`, t("console.template_button_code"), { maxlength: 15 })
+        : input(`button:${b.index}`, `template_button_${b.index}`, t("console.template_button_url", { name: b.text || "", url: b.url || "" })));
+    }
+    inputs.replaceChildren(...fields);
     showPreview();
   };
   picker.addEventListener("change", showInputs);
@@ -135,9 +156,14 @@ export function windowControls(interactionId, replyForm, send) {
     e.preventDefault();
     const x = chosen();
     if (!x) return;
-    const sent = await send({ template_name: x.name, template_language: x.language, template_variables: values() });
+    const body = { template_name: x.name, template_language: x.language, template_variables: values() };
+    if (headerSlot(x)) body.template_header = value("header");
+    if ((x.buttons || []).length) body.template_buttons = x.buttons.map((b) => value(`button:${b.index}`));
+    const sent = await send(body);
     if (sent) {
-      for (const v of x.variables) typed.delete(`${picker.value}|${v}`);
+      for (const slot of [...x.variables, "header", ...(x.buttons || []).map((b) => `button:${b.index}`)]) {
+        typed.delete(`${picker.value}|${slot}`);
+      }
       showInputs();
       toast(t("console.sent_template"));
     }

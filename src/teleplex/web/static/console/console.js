@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   presence: null, // {state, since, pause_reason, offers, interactions, wrapups}
   offers: new Map(), // interaction id -> offer event data
+  consults: new Map(), // a colleague's call this agent is consulted about: interaction id -> {data, answered}
   queues: new Map(),
   profile: null,
   phone: null,
@@ -183,9 +184,40 @@ function renderOffers() {
       el("span", { class: "who" }, who),
       el("span", { class: "muted" }, t("console.in_queue", { queue: queue ? queue.name : `#${offer.queue_id}` })),
       ...actions);
-  }));
+  }), ...[...state.consults.values()].map(consultCard));
   const first = box.querySelector("button.accept");
   if (first && !box.contains(document.activeElement) && !isTyping()) first.focus();
+}
+
+/** A colleague consults this agent about their call: ringing (answer on the browser phone), then talking. */
+function consultCard({ data, answered }) {
+  const colleague = workspace.agents.get(data.agent_id);
+  const name = colleague ? colleague.display_name || colleague.number : `#${data.agent_id}`;
+  const queue = state.queues.get(data.queue_id);
+  const actions = [];
+  if (answered) {
+    if (state.phone && state.phone.call) {
+      actions.push(el("button", { type: "button", class: "danger", onclick: () => state.phone.hangup() }, t("call.hangup")));
+    }
+  } else if (state.phone && state.phone.ringing) {
+    actions.push(el("button", { type: "button", class: "accept", onclick: () => state.phone.answer() }, t("console.answer")));
+  } else {
+    actions.push(el("span", { class: "muted" }, t("console.answer_on_phone")));
+  }
+  return el("article", { class: "offer consult card", dataset: { interaction: data.interaction_id } },
+    el("strong", {}, answered ? t("console.consult_talking", { name }) : t("console.consult_ringing", { name })),
+    el("span", { class: "who" }, data.caller_id || t("console.unknown_caller")),
+    el("span", { class: "muted" }, t("console.in_queue", { queue: queue ? queue.name : `#${data.queue_id}` })),
+    ...actions);
+}
+
+function onConsult(event) {
+  const d = event.data || {};
+  if (d.consulted_agent_id !== agentId) return;
+  if (event.type === "interaction.consult_ringing") state.consults.set(d.interaction_id, { data: d, answered: false });
+  if (event.type === "interaction.consult_answered") state.consults.set(d.interaction_id, { data: d, answered: true });
+  if (event.type === "interaction.consult_released" && state.consults.delete(d.interaction_id)) toast(t("console.consult_over"));
+  renderOffers();
 }
 
 function isTyping() {
@@ -219,7 +251,8 @@ function onSnapshot(snapshot) {
   showPresence(presence);
   for (const id of [...state.offers.keys()]) if (!presence.offers || !presence.offers.includes(id)) state.offers.delete(id);
   renderOffers();
-  for (const id of [...(presence.interactions || []), ...(presence.wrapups || [])]) workspace.open(id, false);
+  // a colleague's call this agent is consulted about is not theirs to open
+  for (const id of [...(presence.interactions || []), ...(presence.wrapups || [])]) if (!state.consults.has(id)) workspace.open(id, false);
 }
 
 function onEvent(event) {
@@ -247,6 +280,13 @@ function onEvent(event) {
   if (event.type === "interaction.connected" && d.agent_id === agentId) {
     state.offers.delete(d.interaction_id);
     renderOffers();
+  }
+  if (["interaction.consult_ringing", "interaction.consult_answered", "interaction.consult_released"].includes(event.type)) {
+    onConsult(event);
+    return;
+  }
+  if (event.type === "interaction.transferred" && d.agent_id === agentId && state.consults.delete(d.interaction_id)) {
+    renderOffers(); // the consult was completed: the call is this agent's now (its tab opens)
   }
   myDay.onEvent(event);
   campaigns.onEvent(event);

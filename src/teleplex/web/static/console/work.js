@@ -214,6 +214,21 @@ export class Workspace {
     return true;
   }
 
+  /** The server refused to resolve a chat (409 wrapup_incomplete: its queue requires a disposition or notes):
+   * say what is missing beside the resolve button, mark those fields and focus the first. */
+  showResolveMissing(error, form, where) {
+    const first = ((error.details || {}).interactions || [])[0];
+    if (error.code !== "wrapup_incomplete" || !first) return false;
+    const text = t("console.resolve_missing", { what: first.missing.map((m) => t(`console.missing.${m}`)).join(", ") });
+    where.textContent = text;
+    where.hidden = false;
+    toast(text);
+    const controls = first.missing.map((m) => form.querySelector(`[name=${m}]`)).filter(Boolean);
+    for (const c of controls) c.setAttribute("aria-invalid", "true");
+    if (controls.length) controls[0].focus();
+    return true;
+  }
+
   // --- chats ---
 
   async renderChat(entry) {
@@ -287,15 +302,29 @@ export class Workspace {
     el("button", { type: "submit", class: "secondary" }, t("console.transfer")));
 
     const disposition = this.dispositionSelect(i.disposition_id);
-    const resolveForm = el("form", { class: "row", onsubmit: async (e) => {
+    // wrap-up notes, stored on the conversation before it is resolved (its queue may require them)
+    const resolveNotes = draftArea(i.id, "resolve-notes", { name: "notes", rows: 1 });
+    if (!resolveNotes.value && i.notes) resolveNotes.value = i.notes;
+    const resolveError = el("p", { class: "field-error wrapup-missing", hidden: true }); // the toast announces it
+    const resolveForm = el("form", { class: "row resolve-form", onsubmit: async (e) => {
       e.preventDefault();
+      resolveError.hidden = true;
+      for (const n of resolveForm.querySelectorAll("[aria-invalid]")) n.removeAttribute("aria-invalid");
+      const notes = resolveNotes.value.trim() ? resolveNotes.value : null;
+      if (notes !== (entry.interaction.notes || null)) {
+        const saved = await api("PATCH", `/api/v1/interactions/${i.id}`, { notes });
+        if (!saved.ok) { toast(saved.error.message); return; }
+        entry.interaction = { ...entry.interaction, ...saved.data };
+      }
       const body = disposition.value ? { disposition_id: Number(disposition.value) } : {};
       const r = await api("POST", `/api/v1/conversations/${i.id}/resolve`, body);
-      if (!r.ok) { toast(r.error.message); return; }
+      if (!r.ok) { if (!this.showResolveMissing(r.error, resolveForm, resolveError)) toast(r.error.message); return; }
+      clearDraft(resolveNotes, i.id);
       toast(t("console.resolved"));
       this.close(i.id);
     } }, el("label", { class: "inline" }, t("console.disposition"), disposition),
-    el("button", { type: "submit", class: "resolve" }, t("console.resolve")));
+    el("label", { class: "inline" }, t("console.notes"), resolveNotes),
+    el("button", { type: "submit", class: "resolve" }, t("console.resolve")), resolveError);
 
     entry.notes = [];
     entry.panel.append(
@@ -343,9 +372,10 @@ export class Workspace {
     const phone = this.getPhone();
     const hold = el("button", { type: "button", class: "secondary", "aria-pressed": "false", onclick: async () => {
       const held = hold.getAttribute("aria-pressed") === "true";
-      const r = await call(held ? "unhold" : "hold");
-      if (r.ok) { hold.setAttribute("aria-pressed", held ? "false" : "true"); hold.textContent = held ? t("call.hold") : t("call.unhold"); }
+      if ((await call(held ? "unhold" : "hold")).ok) setHeld(!held);
     } }, t("call.hold"));
+    // a consult holds the customer and going back takes them off hold: the button says what it will do
+    const setHeld = (held) => { hold.setAttribute("aria-pressed", held ? "true" : "false"); hold.textContent = held ? t("call.unhold") : t("call.hold"); };
     const mute = el("button", { type: "button", class: "secondary", "aria-pressed": "false", hidden: !phone, onclick: () => {
       const on = this.getPhone() && this.getPhone().toggleMute();
       mute.setAttribute("aria-pressed", on ? "true" : "false");
@@ -369,15 +399,42 @@ export class Workspace {
       const [k, id] = target.value.split(":");
       return consult ? { [`${k}_id`]: Number(id) } : { to: { kind: k, [`${k}_id`]: Number(id) } };
     };
+    const chosenName = () => {
+      if (kind.value === "number") return number.value;
+      const [k, id] = target.value.split(":");
+      if (k === "queue") return this.queueName(Number(id));
+      const a = this.agents.get(Number(id));
+      return a ? a.display_name || a.number : `#${id}`;
+    };
+    const consultStatus = el("p", { class: "consult-status", role: "status", hidden: true });
     const consultActions = el("span", { hidden: true },
-      el("button", { type: "button", onclick: async () => { if ((await call("consult/complete")).ok) consultActions.hidden = true; } },
+      el("button", { type: "button", onclick: async () => { if ((await call("consult/complete")).ok) consultOver(null); } },
         t("call.complete_transfer")),
-      el("button", { type: "button", class: "secondary", onclick: async () => { if ((await call("consult/cancel")).ok) consultActions.hidden = true; } },
-        t("call.cancel_consult")));
+      el("button", { type: "button", class: "secondary", onclick: async () => {
+        if (!(await call("consult/cancel")).ok) return;
+        consultOver(t("call.back_with_customer"));
+        setHeld(false);
+      } }, t("call.cancel_consult")));
+    const consultOver = (text) => {
+      consultActions.hidden = true;
+      consultStatus.textContent = text || "";
+      consultStatus.hidden = !text;
+    };
+    // the consulted party hung up or never answered: the customer is still on hold (interaction.consult_ended)
+    entry.consultEnded = () => {
+      if (consultActions.hidden) return;
+      consultOver(t("call.consult_ended"));
+      setHeld(true);
+    };
     const transfer = el("div", { class: "row" }, kind, target, number,
       el("button", { type: "button", class: "secondary", onclick: () => call("transfer", destination(false)) }, t("call.blind_transfer")),
       el("button", { type: "button", class: "secondary", onclick: async () => {
-        if ((await call("consult", destination(true))).ok) consultActions.hidden = false;
+        const whom = chosenName();
+        if (!(await call("consult", destination(true))).ok) return;
+        consultActions.hidden = false;
+        consultStatus.textContent = t("call.consulting", { name: whom });
+        consultStatus.hidden = false;
+        setHeld(true);
       } }, t("call.consult")), consultActions);
     const recording = el("div", { class: "row" },
       el("button", { type: "button", class: "secondary", onclick: () => call("recording/pause").then((r) => r.ok && toast(t("call.recording_paused"))) },
@@ -390,7 +447,7 @@ export class Workspace {
       el("div", { class: "row" }, answer, hold, mute,
         el("button", { type: "button", class: "danger", onclick: () => { const p = this.getPhone(); if (p && p.call) p.hangup(); else call("hangup"); } },
           t("call.hangup"))),
-      keypad, el("h3", {}, t("call.transfer")), transfer, el("h3", {}, t("call.recording")), recording,
+      keypad, el("h3", {}, t("call.transfer")), transfer, consultStatus, el("h3", {}, t("call.recording")), recording,
       this.wrapupForm(entry));
   }
 
@@ -438,7 +495,13 @@ export class Workspace {
     }
     const entry = this.tabs.get(d.interaction_id);
     if (event.type === "interaction.connected" && d.agent_id === this.agentId) { this.open(d.interaction_id, true); return; }
+    // a colleague completed a consult with this agent: the call is theirs now
+    if (event.type === "interaction.transferred" && d.channel === "voice" && d.agent_id === this.agentId && !entry) {
+      this.open(d.interaction_id, true);
+      return;
+    }
     if (!entry || !entry.panel) return;
+    if (event.type === "interaction.consult_ended") { if (entry.consultEnded) entry.consultEnded(); return; }
     if (event.type === "conversation.typing") { if (d.who === "visitor" && entry.typing) entry.typing.show(d.typing); return; }
     if (event.type === "conversation.message" || event.type === "conversation.message_status") {
       if (event.type === "conversation.message" && entry.typing) entry.typing.show(false); // the message it was typing
