@@ -13,6 +13,11 @@ predictive (one configuration everywhere), and the clairvoyant oracle.
 
     .venv/bin/python bench/dialer.py --quick      # 6 scenarios, 2 seeds, 2 days: under two minutes on 2 cores
     .venv/bin/python bench/dialer.py              # 36 scenarios, 10 seeds, 30 days (hours)
+    .venv/bin/python bench/dialer.py --results bench/results/dialer --workers 1   # the same, resumable
+
+`--results DIR` stores each (scenario, seed)'s results in DIR, keyed by the simulator's source code and the
+run's parameters, and reuses them on a later run: the full run can be done in pieces and re-printed;
+`--status` says what is stored.
 
 Prints a table per scenario, then one JSON line. A run of all 36 scenarios also draws
 docs/images/dialer-occupancy.png (needs the `bench` extra: pip install -e '.[bench]'); `--plot PATH` draws any
@@ -30,11 +35,13 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from teleplex.campaigns.simulation import DialerKind, DialerResult, DialerScenario, DialerSpec, simulate
+from teleplex.campaigns.simulation.store import ResultStore
 
 TARGET = 0.03
 PLOT = Path(__file__).resolve().parents[1] / "docs" / "images" / "dialer-occupancy.png"
@@ -103,18 +110,26 @@ def cost(case: Case) -> float:
     return s.agents * (1.0 + 1.0 / s.human_answer_probability) * (1.0 + 90.0 / s.talk_mean_seconds)
 
 
-def run_seeds(case: Case, spec: DialerSpec) -> list[DialerResult]:
-    return [simulate(case.scenario.with_seed(seed), spec) for seed in case.seeds]
+def run_one(case: Case, seed: int, spec: DialerSpec, store: ResultStore | None) -> DialerResult:
+    """One dialer on one seed, from the results folder when it is there (`--results`)."""
+    scenario = case.scenario.with_seed(seed)
+    return store.simulate(scenario, spec, case.name) if store else simulate(scenario, spec)
 
 
-def best_power_ratio(case: Case, progressive: list[DialerResult]) -> tuple[float, list[DialerResult]]:
+def run_seeds(case: Case, spec: DialerSpec, store: ResultStore | None = None) -> list[DialerResult]:
+    return [run_one(case, seed, spec, store) for seed in case.seeds]
+
+
+def best_power_ratio(
+    case: Case, progressive: list[DialerResult], store: ResultStore | None = None
+) -> tuple[float, list[DialerResult]]:
     """The largest grid ratio whose worst 24-hour abandonment stays ≤ target on every seed (binary search;
     abandonment grows with the ratio). Ratio 1.0 is progressive, already run."""
     lo, hi = 0, len(RATIOS) - 1
     best = (RATIOS[0], [replace(r, dialer="power") for r in progressive])
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        results = run_seeds(case, DialerSpec(DialerKind.POWER, RATIOS[mid]))
+        results = run_seeds(case, DialerSpec(DialerKind.POWER, RATIOS[mid]), store)
         if max(r.worst_abandon_24h for r in results) <= TARGET:
             lo = mid
             best = (RATIOS[mid], results)
@@ -123,14 +138,16 @@ def best_power_ratio(case: Case, progressive: list[DialerResult]) -> tuple[float
     return best
 
 
-def run_case(case: Case) -> dict:
+def run_case(case: Case, store: ResultStore | None = None) -> dict:
+    """Every dialer on every seed, seed by seed (so a stopped run with `--results` keeps whole seeds), then
+    the power ratio search over all seeds."""
     started = time.monotonic()
-    per_dialer: dict[str, list[DialerResult]] = {}
-    for kind in DialerKind:
-        if kind is DialerKind.POWER:
-            continue
-        per_dialer[kind.value] = run_seeds(case, DialerSpec(kind))
-    ratio, power = best_power_ratio(case, per_dialer["progressive"])
+    per_dialer: dict[str, list[DialerResult]] = {k.value: [] for k in DialerKind if k is not DialerKind.POWER}
+    for seed in case.seeds:
+        for kind in DialerKind:
+            if kind is not DialerKind.POWER:
+                per_dialer[kind.value].append(run_one(case, seed, DialerSpec(kind), store))
+    ratio, power = best_power_ratio(case, per_dialer["progressive"], store)
     per_dialer["power"] = power
     rows = {}
     for name, results in per_dialer.items():
@@ -148,6 +165,24 @@ def run_case(case: Case) -> dict:
     for row in rows.values():
         row["efficiency"] = (row["occupancy"] - low) / (high - low) if high > low else 0.0
     return {"name": case.name, "power_ratio": ratio, "rows": rows, "seconds": time.monotonic() - started}
+
+
+def print_status(todo: list[Case], store: ResultStore) -> None:
+    """Per scenario, the seeds whose every dialer (but the power search) is in the results folder, and the
+    CPU time stored for them (power search runs included): what is left of a run done in pieces."""
+    fixed = [DialerSpec(kind) for kind in DialerKind if kind is not DialerKind.POWER]
+    done_total = 0
+    for case in todo:
+        done, cpu = 0, []
+        for seed in case.seeds:
+            scenario = case.scenario.with_seed(seed)
+            if all(store.load(scenario, spec, case.name) for spec in fixed):
+                done += 1
+                cpu.append(sum(store.cpu_seconds(scenario, case.name).values()))
+        done_total += done
+        per_seed = f"; {statistics.fmean(cpu):.0f} CPU-s per seed" if cpu else ""
+        print(f"{case.name}: {done}/{len(case.seeds)} seeds{per_seed}")
+    print(f"# {done_total} of {sum(len(c.seeds) for c in todo)} (scenario, seed) pairs stored")
 
 
 def print_case(result: dict) -> None:
@@ -289,9 +324,21 @@ def main() -> None:
         "--only", default=None, help="run only scenarios whose name contains this text from a word's start"
     )
     parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="keep every (scenario, seed) result in this folder and reuse those made by the same code "
+        "(e.g. bench/results/dialer)",
+    )
+    parser.add_argument(
+        "--status", action="store_true", help="with --results: say which seeds are stored, simulate nothing"
+    )
+    parser.add_argument(
         "--plot", default=None, help=f"draw the figures to this PNG ('' for none; all 36 scenarios: {PLOT})"
     )
     args = parser.parse_args()
+    if args.status and not args.results:
+        parser.error("--status reads the results folder: give --results DIR")
     args.seeds = args.seeds or (2 if args.quick else 10)
     args.days = args.days or (2 if args.quick else 30)
     todo = cases(args.quick, args.seeds, args.days)
@@ -299,16 +346,22 @@ def main() -> None:
         todo = [c for c in todo if f" {args.only}" in f" {c.name}"]  # from a word's start: "5a " is not "25a "
     started = time.monotonic()
     print(f"# dialer benchmark: {len(todo)} scenarios × {args.seeds} seeds × {args.days} days", flush=True)
+    store = ResultStore(args.results) if args.results else None
+    if store:
+        print(f"# results folder: {args.results} (code {store.code[:12]})", flush=True)
+        if args.status:
+            print_status(todo, store)
+            return
     results: list[dict] = []
     if args.workers > 1:
         with multiprocessing.Pool(args.workers) as pool:
             heavy_first = sorted(todo, key=cost, reverse=True)
-            for result in pool.imap_unordered(run_case, heavy_first):
+            for result in pool.imap_unordered(partial(run_case, store=store), heavy_first):
                 print_case(result)
                 results.append(result)
     else:
         for case in todo:
-            result = run_case(case)
+            result = run_case(case, store)
             print_case(result)
             results.append(result)
     print()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 DAY = 86_400.0
 MONTH = 30 * DAY
@@ -89,6 +90,7 @@ class AbandonLedger:
         return best
 
 
+@lru_cache(maxsize=1024)  # asked every second with the same figures until a call connects or one leaves
 def false_positive_reserve(expected: float, room: float, risk: float) -> int:
     """How many AMD false positives to keep room for, so that the pacer's own drops rarely tip a window over.
 

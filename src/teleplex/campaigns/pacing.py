@@ -313,11 +313,11 @@ class PredictivePacer(Pacer):
         s = self.settings
         chances: list[float] = []
         if view.wrapping and len(self.wrapup) >= s.min_duration_samples:
-            chances.extend(self.wrapup.ends_within(e, horizon) for e in view.wrapping)
+            chances.extend(self.wrapup.ends_within_each(view.wrapping, horizon))
         if view.talking and len(self.handling) >= s.min_duration_samples:
             talk_horizon = horizon - self.wrapup.mean
             if talk_horizon > 0:
-                chances.extend(self.handling.ends_within(e, talk_horizon) for e in view.talking)
+                chances.extend(self.handling.ends_within_each(view.talking, talk_horizon))
         return freed_agents_pmf(chances)
 
     def still_needs_agent(self, p: float, rung: float) -> float:
@@ -340,13 +340,9 @@ class PredictivePacer(Pacer):
         widest = max(len(pmf) for pmf in pmfs)
         if len(view.ringing) == view.calls_ringing:
             # Calls placed in the same decision have rung equally long: one estimate per distinct age.
-            by_age: dict[float, float] = {}
-            ringing: list[float] = []
-            for rung in view.ringing:
-                chance = by_age.get(rung)
-                if chance is None:
-                    chance = by_age[rung] = self.still_needs_agent(p, rung)
-                ringing.append(chance)
+            still = self.still_needs_agent
+            by_age = {rung: still(p, rung) for rung in dict.fromkeys(view.ringing)}
+            ringing = [by_age[rung] for rung in view.ringing]
         else:
             ringing = [p] * view.calls_ringing
         competing = CompetingAnswers(ringing, max(1, ready + widest + 1))

@@ -4,11 +4,13 @@ that: these tests hold the fast code to the plain textbook computation, float fo
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from teleplex.campaigns.pacing_risk import CompetingAnswers, freed_agents_pmf
-
 
 
 def _plain_freed_pmf(probabilities: list[float]) -> list[float]:
@@ -61,3 +63,70 @@ def test_adding_calls_one_by_one_matches_building_at_once() -> None:
     for p in probabilities[10:]:
         stepwise.add(p)
     assert [stepwise.at_least(j) for j in range(13)] == [at_once.at_least(j) for j in range(13)]
+
+
+def _plain_risk(ready: int, freed_pmf: list[float], probabilities: list[float], upto: int) -> float:
+    """The risk summed over every freed count, with P(D >= j) from the plain computations above."""
+    var = mean = 0.0  # summed in the same order as CompetingAnswers
+    for p in probabilities:
+        mean += p
+        var += p * (1.0 - p)
+    exact = _plain_at_least(probabilities, upto) if var < 9.0 else None
+
+    def at_least(j: int) -> float:
+        if j <= 0:
+            return 1.0
+        if j > len(probabilities):
+            return 0.0
+        if exact is None:
+            return 1.0 - 0.5 * (1.0 + math.erf((j - 0.5 - mean) / math.sqrt(var) / math.sqrt(2.0)))
+        return exact[j - 1] if j <= upto else 0.0
+
+    risk = 0.0
+    for freed, weight in enumerate(freed_pmf):
+        if weight:
+            risk += weight * at_least(ready + freed)
+    return min(1.0, risk)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 0.0, 0.02, 0.1, 0.3, 0.5]) | st.floats(0.0, 0.6), max_size=120),
+    st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=30),
+    st.integers(-3, 12),
+    st.integers(1, 40),
+)
+def test_the_risk_loop_is_the_plain_weighted_sum(
+    probabilities: list[float], freed_pmf: list[float], ready: int, upto: int
+) -> None:
+    """Calls that can no longer be answered (p = 0), the normal approximation taken at once when the calls
+    ringing are already wide, and the loop stopping where no call is left to compete: none moves a float."""
+    competing = CompetingAnswers(probabilities, upto)
+    assert competing.risk(ready, freed_pmf) == _plain_risk(ready, freed_pmf, probabilities, upto)
+
+
+def test_calls_added_one_by_one_past_the_normal_switch_match_building_at_once() -> None:
+    probabilities = [0.0, 0.3, 0.0, 0.45] * 15  # variance passes 9 after about 40 calls
+    at_once = CompetingAnswers(probabilities, 30)
+    stepwise = CompetingAnswers(probabilities[:20], 30)
+    for p in probabilities[20:]:
+        stepwise.add(p)
+    assert (at_once.mean, at_once.var, at_once.calls) == (stepwise.mean, stepwise.var, stepwise.calls)
+    assert [stepwise.at_least(j) for j in range(62)] == [at_once.at_least(j) for j in range(62)]
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "upto"),
+    [([0.5] * 50, 60), ([0.3, 0.0] * 10, 30), ([0.3] * 20, 12)],
+    ids=["normal", "exact", "exact-truncated"],
+)
+def test_the_risk_loop_counts_every_agent_count_up_to_the_last_call(
+    probabilities: list[float], upto: int
+) -> None:
+    """Agents freed from none to more than there are calls, each equally likely: every term up to as many
+    agents as calls counts, and none past it."""
+    freed_pmf = [1.0 / 70] * 70
+    for ready in (-2, 0, 5):
+        assert CompetingAnswers(probabilities, upto).risk(ready, freed_pmf) == _plain_risk(
+            ready, freed_pmf, probabilities, upto
+        )

@@ -40,7 +40,8 @@ class LeadStream:
     def __init__(self, scenario: DialerScenario) -> None:
         s = scenario
         self._rng = random.Random(f"leads:{s.seed}")
-        self._s = s
+        self._random = self._rng.random
+        self._gauss = self._rng.gauss
         self._next = 0
         long_share = 1.0 - s.short_call_share
         short_mean = s.short_call_max_seconds / 2.0 + 1.5
@@ -49,36 +50,45 @@ class LeadStream:
         self._p_human = s.human_answer_probability
         self._p_machine = s.human_answer_probability + s.machine_probability
         self._p_busy = self._p_machine + s.busy_probability
+        # The scenario's numbers, read once (this runs for every dial): the same floats as written in `next`.
+        self._human_ring = s.human_ring_median_seconds
+        self._machine_ring = s.machine_ring_median_seconds
+        self._busy_ring = s.busy_ring_seconds
+        self._timeout = s.dial_timeout_seconds
+        self._longest_answer = s.dial_timeout_seconds - 0.5
+        self._short_share = s.short_call_share
+        self._short_span = s.short_call_max_seconds - 3.0
+        self._talk_sigma = s.talk_sigma
+        self._wrap_min = s.wrapup_min_seconds
+        self._wrap_span = s.wrapup_max_seconds - s.wrapup_min_seconds
 
     def next(self) -> Lead:
-        s, rng = self._s, self._rng
-        u_fate, z_ring, u_short, u_short_len, z_talk, u_wrap, u_amd = (
-            rng.random(),
-            rng.gauss(0.0, 1.0),
-            rng.random(),
-            rng.random(),
-            rng.gauss(0.0, 1.0),
-            rng.random(),
-            rng.random(),
-        )
+        """The next lead; always seven draws, in this order, whatever its fate."""
+        rand, gauss = self._random, self._gauss
+        u_fate = rand()
+        z_ring = gauss(0.0, 1.0)
+        u_short = rand()
+        u_short_len = rand()
+        z_talk = gauss(0.0, 1.0)
+        u_wrap = rand()
+        u_amd = rand()
         if u_fate < self._p_human:
             fate = LeadFate.HUMAN
-            ring = s.human_ring_median_seconds * math.exp(0.35 * z_ring)
+            ring = min(self._human_ring * math.exp(0.35 * z_ring), self._longest_answer)
         elif u_fate < self._p_machine:
             fate = LeadFate.MACHINE
-            ring = s.machine_ring_median_seconds * math.exp(0.25 * z_ring)
+            ring = min(self._machine_ring * math.exp(0.25 * z_ring), self._longest_answer)
         elif u_fate < self._p_busy:
             fate = LeadFate.BUSY
-            ring = s.busy_ring_seconds
+            ring = self._busy_ring
         else:
             fate = LeadFate.NO_ANSWER
-            ring = s.dial_timeout_seconds
-        ring = min(ring, s.dial_timeout_seconds - 0.5) if fate in (LeadFate.HUMAN, LeadFate.MACHINE) else ring
-        if u_short < s.short_call_share:
-            talk = 3.0 + u_short_len * (s.short_call_max_seconds - 3.0)
+            ring = self._timeout
+        if u_short < self._short_share:
+            talk = 3.0 + u_short_len * self._short_span
         else:
-            talk = math.exp(self._talk_mu + s.talk_sigma * z_talk)
-        wrap = s.wrapup_min_seconds + u_wrap * (s.wrapup_max_seconds - s.wrapup_min_seconds)
+            talk = math.exp(self._talk_mu + self._talk_sigma * z_talk)
+        wrap = self._wrap_min + u_wrap * self._wrap_span
         lead = Lead(self._next, fate, ring, talk, wrap, u_amd)
         self._next += 1
         return lead
