@@ -489,10 +489,10 @@ async def append_read(session: AsyncSession, clock: Clock, channel_id: int, peer
         return None
     now = clock.now()
     seq = await _next_seq(session, visitor.id)
-    event = WebchatEvent(visitor_id=visitor.id, seq=seq, kind="seen", message_id=None, created_at=now,
-                         data={"message_ids": sorted(message_ids)})
-    session.add(event)
-    return visitor.id, seq, frame(event)
+    data = {"message_ids": sorted(message_ids)}
+    await session.execute(_ADD_EVENT, {"visitor_id": visitor.id, "seq": seq, "kind": "seen", "message_id": None,
+                                       "created_at": now, "data": data})  # fmt: skip
+    return visitor.id, seq, frame_of("seen", seq, data)
 
 
 async def append_outgoing(
