@@ -1,7 +1,7 @@
 """The campaign's form in the agent console: once the agent dials a previewed lead, the campaign's script and
 form stay on screen; saving with a required answer missing shows the API's reason next to that field, and the
 answers saved are kept with the call's attempt. A campaign call the dialer puts through (no preview) brings
-its form up too."""
+its form up too. A reload shows the lead card being previewed again with the answers typed on it."""
 
 from __future__ import annotations
 
@@ -192,6 +192,83 @@ def test_the_lead_card_shows_the_campaign_form_to_prepare_before_dialing(live_ce
         expect(page.locator("#dial-status")).to_have_text("Answers saved.")
         attempts = ok(client.get(f"/api/v1/campaigns/{campaign['id']}/attempts"))["items"]
         assert [a["form_answers"] for a in attempts] == [{"plan": "gold", "seats": 3, "consent": True}]
+        assert errors == []
+        context.close()
+    finally:
+        live_center.app.state.dialer = None
+
+
+def test_the_lead_card_and_its_answers_survive_a_reload(live_center: LiveCenter, chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    client = admin(live_center)
+    queue = ok(client.post("/api/v1/queues", json={"name": "Loyalty desk", "channels": ["voice"]}))
+    campaign = ok(client.post("/api/v1/campaigns", json={
+        "name": "Loyalty", "queue_id": queue["id"], "dial_mode": "preview", "trunk": "PJSIP/{number}@carrier",
+        "calling_windows": ALL_DAY, "allow_outside_legal_hours": True, "form_fields": FORM}))
+    lst = ok(client.post(f"/api/v1/campaigns/{campaign['id']}/lists", json={"name": "today"}))
+    ok(client.post(f"/api/v1/campaign-lists/{lst['id']}/import", params={"phone_column": "phone",
+                   "first_name_column": "first_name", "last_name_column": "last_name"},
+                   content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
+    ok(client.post(f"/api/v1/campaigns/{campaign['id']}/start"))
+    make_agent(live_center, "marta", [queue["id"]], display_name="Marta", number="2404")
+
+    voice = RecordingVoice()
+
+    async def dialer_on() -> None:
+        state = live_center.app.state
+        state.dialer = CampaignDialer(state.engine, voice, live_center.settings)  # type: ignore[arg-type]
+
+    live_center.call(dialer_on())
+    drafts = "Object.keys(sessionStorage).filter((k) => k.startsWith('tpx-draft:'))"
+    try:
+        context = chromium.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        errors = watch_errors(page)
+        sign_in(page, live_center, "marta")
+        page.locator("#agent-login").click()
+        expect(page.locator("#state-badge")).to_have_text("Ready")
+        item = page.locator(f"li[data-campaign-id='{campaign['id']}']")
+        next_lead = item.get_by_role("button", name="Next lead")
+        next_lead.click()
+        card = page.locator("#lead-card")
+        expect(card.locator("#lead-name")).not_to_be_empty()
+        first = card.locator("#lead-name").inner_text()
+        form = card.locator(".lead-form")
+        form.get_by_label("New plan (required)").select_option("silver")
+        form.get_by_label("Seats").fill("7")
+        form.get_by_label("May we call again").check()
+
+        page.reload()  # an accidental reload: the same lead comes back with what was typed on its card
+        expect(card.locator("#lead-name")).to_have_text(first)
+        expect(form.get_by_label("New plan (required)")).to_have_value("silver")
+        expect(form.get_by_label("Seats")).to_have_value("7")
+        expect(form.get_by_label("May we call again")).to_be_checked()
+
+        # Skipped, the lead's answers are gone; the next lead's card starts empty.
+        card.get_by_role("button", name="Skip").click()
+        page.get_by_label("Reason for skipping").fill("wrong person")
+        page.get_by_role("button", name="Skip this lead").click()
+        expect(page.locator("#dial-status")).to_have_text("Lead skipped.")
+        assert page.evaluate(drafts) == []
+        next_lead.click()
+        expect(card.locator("#lead-name")).not_to_have_text(first)
+        expect(form.get_by_label("Seats")).to_have_value("")
+        form.get_by_label("Seats").fill("2")
+
+        # Dialed and its answers saved with the call, nothing is left in the page's storage.
+        card.get_by_role("button", name="Dial").click()
+        call_form = page.locator("form.campaign-form")
+        expect(call_form.get_by_label("Seats")).to_have_value("2")
+        call_form.get_by_label("New plan (required)").select_option("gold")
+        call_form.get_by_role("button", name="Save answers").click()
+        expect(page.locator("#dial-status")).to_have_text("Answers saved.")
+        assert page.evaluate(drafts) == []
+        assert page.evaluate("sessionStorage.getItem('tpx-lead-card')") is None  # no card to bring back
+        page.reload()
+        expect(page.locator("#campaign-list li")).to_have_count(1)
+        expect(card.locator("article.lead")).to_have_count(0)
         assert errors == []
         context.close()
     finally:

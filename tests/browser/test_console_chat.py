@@ -1,6 +1,7 @@
 """The agent console with a web chat: a visitor writes on a customer's site (the real widget), the agent
 accepts the offer, the draft they were typing survives a reload, they reply with a canned response and a
-private note, and resolve with a disposition; the visitor sees the reply and never the note."""
+private note, and resolve with a disposition; the visitor sees the reply and never the note. An agent
+transfers a chat to a queue of the center they do not work in, and it is offered to that queue's agent."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</title></
 <script src="{center}/widget.js" data-channel="{key}" async></script></body></html>"""
 
 
-def setup_chat(center: LiveCenter) -> tuple[dict[str, Any], dict[str, Any], Any, str]:
+def setup_chat(center: LiveCenter, queue_name: str = "Web help",
+               channel_name: str = "Site chat") -> tuple[dict[str, Any], dict[str, Any], Any, str]:
     """A web chat channel on a customer's site, waiting in its own queue."""
     client = admin(center)
-    queue = ok(client.post("/api/v1/queues", json={"name": "Web help", "channels": ["webchat"]}))
-    channel = ok(client.post("/api/v1/channels", json={"kind": "webchat", "name": "Site chat",
+    queue = ok(client.post("/api/v1/queues", json={"name": queue_name, "channels": ["webchat"]}))
+    channel = ok(client.post("/api/v1/channels", json={"kind": "webchat", "name": channel_name,
                                                        "settings": {"queue_id": queue["id"]}}))
     pages: dict[str, bytes] = {}
     site, site_url = page_server(pages)
@@ -110,4 +112,61 @@ def test_agent_accepts_a_chat_replies_with_a_canned_response_and_resolves(live_c
         assert errors == []
         context.close()
     finally:
+        site.shutdown()
+
+
+def test_agent_transfers_a_chat_to_a_queue_she_does_not_work_in(live_center: LiveCenter, chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    orders, _channel, site, site_url = setup_chat(live_center, "Orders chat", "Orders site chat")
+    client = admin(live_center)
+    billing = ok(client.post("/api/v1/queues", json={"name": "Billing", "channels": ["webchat"]}))
+    ok(client.post("/api/v1/queues", json={"name": "Phone sales", "channels": ["voice"]}))
+    make_agent(live_center, "pia", [orders["id"]], display_name="Pia", number="2111")
+    raul = make_agent(live_center, "raul", [billing["id"]], display_name="Raul", number="2112")
+    contexts = [chromium.new_context(viewport={"width": 1280, "height": 720}) for _ in range(2)]
+    try:
+        # Raul works billing only and is ready in his console.
+        raul_page = contexts[0].new_page()
+        raul_errors = watch_errors(raul_page)
+        sign_in(raul_page, live_center, "raul")
+        raul_page.locator("#agent-login").click()
+        expect(raul_page.locator("#state-badge")).to_have_text("Ready")
+
+        # Pia works the orders chat only; she takes a chat there.
+        page = contexts[1].new_page()
+        errors = watch_errors(page)
+        sign_in(page, live_center, "pia")
+        page.locator("#agent-login").click()
+        expect(page.locator("#state-badge")).to_have_text("Ready")
+        visitor_writes(chromium, site_url, "I was charged twice")
+        page.locator("#offers article").get_by_role("button", name="Accept").click()
+        panel = page.locator("[role=tabpanel]:not([hidden])")
+        expect(panel.locator(".msg.in .text")).to_have_text(["I was charged twice"])
+        conversation_id = int(page.locator("[role=tab][aria-selected=true]").get_attribute("data-interaction"))
+
+        # The choices list billing, a queue she is not in, with Raul ready there; not a voice-only queue.
+        target = panel.locator("select[name=target]")
+        target.focus()
+        billing_option = target.locator(f"option[value='queue:{billing['id']}']")
+        expect(billing_option).to_have_text("Billing — 0 waiting, 1 ready")
+        expect(target.locator("optgroup[label=Queues] option", has_text="Phone sales")).to_have_count(0)
+        target.select_option(f"queue:{billing['id']}")
+        panel.get_by_role("button", name="Transfer", exact=True).click()
+        expect(page.locator("#tpx-toast")).to_have_text("Transferred.")
+        expect(page.locator(f"#tab-{conversation_id}")).to_have_count(0)
+
+        # The chat is billing's now: Raul's console offers it to him, in billing.
+        offer = raul_page.locator(f"#offers article[data-interaction='{conversation_id}']")
+        expect(offer).to_contain_text("Queue: Billing")
+        offer.get_by_role("button", name="Accept").click()
+        raul_panel = raul_page.locator(f"#panel-{conversation_id}")
+        expect(raul_panel.locator(".msg.in .text")).to_have_text(["I was charged twice"])
+        record = ok(client.get(f"/api/v1/interactions/{conversation_id}"))
+        assert (record["queue_id"], record["agent_id"]) == (billing["id"], raul["id"])
+        assert errors == [] and raul_errors == []
+    finally:
+        for context in contexts:
+            context.close()
         site.shutdown()

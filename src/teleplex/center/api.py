@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from teleplex.auth.deps import require, require_any
 from teleplex.auth.principal import Principal
-from teleplex.center import hours, service
+from teleplex.center import directory, hours, service
 from teleplex.center.models import Agent, AgentQueue, BusinessHours, Disposition, PauseReason, Queue
 from teleplex.center.schemas import (
     AgentCreate,
@@ -130,6 +130,23 @@ async def agents_directory(request: Request, session: SessionDep, principal: Age
     agents = (await session.execute(stmt)).scalars()
     return [{"id": a.id, "display_name": a.display_name, "number": a.number,
              "state": states.get(str(a.id), "logged_out")} for a in agents]
+
+
+class QueueDirectoryEntry(BaseModel):
+    id: int
+    name: str
+    channels: list[str]
+    waiting: int
+    ready_agents: int
+
+
+@router.get("/queues-directory", response_model=list[QueueDirectoryEntry], tags=["queues"],
+            summary="Every queue to transfer to, with how busy it is now")
+async def queues_directory(request: Request, session: SessionDep, _: QueueReader) -> list[dict]:
+    """Every queue of the center, whatever the caller's scope: an agent transfers to queues they do not work
+    in, which `GET /queues` (scoped) does not show. No configuration, only what the choice needs."""
+    engine = request.app.state.engine
+    return await directory.queue_directory(session, engine.router.snapshot(engine.clock.now()))
 
 
 @router.post("/agents", response_model=AgentOut, status_code=201, tags=["agents"])

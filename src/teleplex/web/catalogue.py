@@ -137,6 +137,7 @@ _ROWS: list[tuple[str, str, str]] = [
     ("console.transferred", "Transferred.", "Transferida."),
     ("console.queues", "Queues", "Colas"),
     ("console.agents", "Agents", "Agentes"),
+    ("console.queue_load", "{waiting} waiting, {ready} ready", "{waiting} en espera, {ready} disponibles"),
     ("console.disposition", "Disposition", "Tipificación"),
     ("console.no_disposition", "(none)", "(ninguna)"),
     ("console.resolve", "Resolve", "Resolver"),

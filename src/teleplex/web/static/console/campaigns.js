@@ -1,10 +1,22 @@
 // The agent console's campaign panel: the running campaigns the agent works on, preview dialing (the lead
 // card with its history and script, dial or skip with a reason), manual dialing, and scheduling a callback
 // for the current interaction's customer or the last lead. Every action is one call to the campaigns API.
+// A lead card open and the answers typed on it survive a reload: the server keeps the lead held for the agent
+// (previewing again returns it), and the answers are drafts in sessionStorage until saved with the call.
 
 import { PAGE, api, t, fmt, el, toast } from "./common.js";
+import { keepDraft, forgetDrafts } from "./drafts.js";
 
 const $ = (id) => document.getElementById(id);
+
+/** sessionStorage: `{campaignId, leadId}` of the lead card on screen, to show it again after a reload. */
+const OPEN_LEAD = "tpx-lead-card";
+/** The drafts' owner for the answers prepared on a lead's card. */
+const leadDrafts = (leadId) => `lead-${leadId}`;
+
+function openLead() {
+  try { return JSON.parse(sessionStorage.getItem(OPEN_LEAD) || "null"); } catch { return null; }
+}
 
 /** An instant (UTC ISO) from a `datetime-local` value read as wall time in `zone` (the user's time zone). */
 export function zonedToUtc(wall, zone) {
@@ -43,6 +55,8 @@ export class CampaignPanel {
     this.campaigns = [];
     this.lead = null; // {campaign, lead, history, script} being previewed
     this.lastLead = null; // the last lead previewed or dialed: the callback's default when no interaction is open
+    this.prepared = null; // {attemptId, leadId}: the call whose form holds the lead card's answers, until saved
+    this.reopened = false;
   }
 
   /** The running campaigns again (the list and the manual dial's choice; a lead card or form stays as it is). */
@@ -64,6 +78,16 @@ export class CampaignPanel {
     const chosen = select.value;
     select.replaceChildren(...this.campaigns.map((c) => el("option", { value: c.id, selected: String(c.id) === chosen }, c.name)));
     $("manual-dial-button").disabled = !this.campaigns.length;
+    if (!this.reopened) { this.reopened = true; await this.reopenLead(); }
+  }
+
+  /** The lead card that was open before the page was reloaded, shown again with the answers typed on it. */
+  async reopenLead() {
+    const open = openLead();
+    if (!open) return;
+    const campaign = this.campaigns.find((c) => c.id === open.campaignId && c.dial_mode === "preview");
+    if (!campaign) { sessionStorage.removeItem(OPEN_LEAD); return; } // stopped meanwhile: nothing to dial now
+    await this.preview(campaign, { focus: false });
   }
 
   skeleton() {
@@ -93,14 +117,25 @@ export class CampaignPanel {
 
   // --- preview dialing -------------------------------------------------------------------------------
 
-  async preview(campaign) {
+  /** The lead the server holds for this agent on the campaign (the same one until dialed or skipped). */
+  async preview(campaign, { focus = true } = {}) {
     this.status("");
     const r = await api("POST", `/api/v1/campaigns/${campaign.id}/preview`);
-    if (!r.ok) { this.lead = null; this.problem("lead-card", r.error.message); return; }
+    if (!r.ok) {
+      this.lead = null;
+      sessionStorage.removeItem(OPEN_LEAD); // no card on screen; its answers stay for when the lead comes back
+      this.problem("lead-card", r.error.message);
+      return;
+    }
+    const before = openLead();
+    if (before && before.campaignId === campaign.id && before.leadId !== r.data.lead.id) {
+      forgetDrafts(leadDrafts(before.leadId)); // that lead is no longer held for this agent (a restart released it)
+    }
+    sessionStorage.setItem(OPEN_LEAD, JSON.stringify({ campaignId: campaign.id, leadId: r.data.lead.id }));
     this.lead = { campaign, ...r.data };
     this.lastLead = this.lead;
     this.drawLead();
-    $("lead-card").querySelector("button.dial").focus();
+    if (focus) $("lead-card").querySelector("button.dial").focus();
   }
 
   drawLead() {
@@ -124,7 +159,7 @@ export class CampaignPanel {
       fields.length ? el("section", { class: "lead-form", "aria-labelledby": "lead-form-title" },
         el("h4", { id: "lead-form-title" }, t("campaign.form_title", { name: campaign.name })),
         el("p", { class: "muted" }, t("campaign.form_prepare")),
-        ...fields.map((f) => formField(f, undefined, "lf"))) : null,
+        ...fields.map((f) => formField(f, undefined, "lf", leadDrafts(lead.id)))) : null,
       el("div", { class: "row" },
         el("button", { type: "button", class: "dial accept", onclick: () => this.dial() }, t("campaign.dial")),
         el("button", { type: "button", class: "skip-lead secondary", onclick: () => this.askSkip() }, t("campaign.skip"))),
@@ -156,6 +191,8 @@ export class CampaignPanel {
     const r = await api("POST", `/api/v1/campaigns/${campaign.id}/leads/${lead.id}/skip`, { reason });
     if (!r.ok) { error.textContent = r.error.message; error.hidden = false; return; }
     this.lead = null;
+    sessionStorage.removeItem(OPEN_LEAD);
+    forgetDrafts(leadDrafts(lead.id));
     $("lead-card").replaceChildren();
     this.status(t("campaign.skipped"));
     const next = $("campaigns-body").querySelector(`li[data-campaign-id="${campaign.id}"] button.next-lead`);
@@ -172,6 +209,8 @@ export class CampaignPanel {
       return;
     }
     this.lead = null;
+    sessionStorage.removeItem(OPEN_LEAD);
+    this.prepared = { attemptId: String(r.data.id), leadId: lead.id };
     $("lead-card").replaceChildren();
     this.status(t("campaign.dialing", { number: r.data.number }));
     await this.showForm(r.data.id, prepared);
@@ -240,6 +279,10 @@ export class CampaignPanel {
       if (first) first.focus();
       else { general.textContent = r.error.message; general.hidden = false; }
       return;
+    }
+    if (this.prepared && this.prepared.attemptId === String(attemptId)) { // the answers prepared are saved now
+      forgetDrafts(leadDrafts(this.prepared.leadId));
+      this.prepared = null;
     }
     toast(t("campaign.answers_saved"));
     this.status(t("campaign.answers_saved"));
@@ -353,8 +396,9 @@ function readAnswers(root, fields, prefix) {
 }
 
 /** One field of a campaign's form, with its current answer and a place for its error (`prefix`: the call's
- * form "cf", the lead card "lf", so both may be on screen at once). */
-function formField(f, value, prefix = "cf") {
+ * form "cf", the lead card "lf", so both may be on screen at once). With `draftOwner`, what the agent
+ * types is kept as a draft (see drafts.js) and shown again after a reload. */
+function formField(f, value, prefix = "cf", draftOwner = null) {
   const id = `${prefix}-${f.name}`;
   const attrs = { id, name: f.name, "aria-describedby": `${prefix}-err-${f.name}`, "aria-required": f.required ? "true" : undefined };
   let control;
@@ -367,6 +411,7 @@ function formField(f, value, prefix = "cf") {
     const type = { number: "number", date: "date" }[f.type] || "text";
     control = el("input", { ...attrs, type, step: f.type === "number" ? "any" : undefined, autocomplete: "off", value: value ?? "" });
   }
+  if (draftOwner !== null) keepDraft(control, draftOwner, f.name);
   const label = el("label", { for: id }, f.label, f.required ? ` ${t("campaign.required")}` : "");
   const error = el("p", { class: "field-error", id: `${prefix}-err-${f.name}`, hidden: true });
   return f.type === "checkbox"

@@ -163,7 +163,6 @@ function bindStateBar() {
 function renderOffers() {
   const box = $("offers");
   box.replaceChildren(...[...state.offers.values()].map((offer) => {
-    const queue = state.queues.get(offer.queue_id);
     const isCall = offer.channel === "voice";
     const who = isCall ? (offer.caller_id || t("console.unknown_caller")) : t(`channel.${offer.channel}`);
     const actions = [];
@@ -182,7 +181,7 @@ function renderOffers() {
     return el("article", { class: "offer card", dataset: { interaction: offer.interaction_id } },
       el("strong", {}, isCall ? t("console.ringing_call") : t("console.chat_offer")),
       el("span", { class: "who" }, who),
-      el("span", { class: "muted" }, t("console.in_queue", { queue: queue ? queue.name : `#${offer.queue_id}` })),
+      el("span", { class: "muted" }, t("console.in_queue", { queue: workspace.queueName(offer.queue_id) })),
       ...actions);
   }), ...[...state.consults.values()].map(consultCard));
   const first = box.querySelector("button.accept");
@@ -193,7 +192,6 @@ function renderOffers() {
 function consultCard({ data, answered }) {
   const colleague = workspace.agents.get(data.agent_id);
   const name = colleague ? colleague.display_name || colleague.number : `#${data.agent_id}`;
-  const queue = state.queues.get(data.queue_id);
   const actions = [];
   if (answered) {
     if (state.phone && state.phone.call) {
@@ -207,7 +205,7 @@ function consultCard({ data, answered }) {
   return el("article", { class: "offer consult card", dataset: { interaction: data.interaction_id } },
     el("strong", {}, answered ? t("console.consult_talking", { name }) : t("console.consult_ringing", { name })),
     el("span", { class: "who" }, data.caller_id || t("console.unknown_caller")),
-    el("span", { class: "muted" }, t("console.in_queue", { queue: queue ? queue.name : `#${data.queue_id}` })),
+    el("span", { class: "muted" }, t("console.in_queue", { queue: workspace.queueName(data.queue_id) })),
     ...actions);
 }
 

@@ -7,22 +7,11 @@ import { api, t, fmt, el, toast } from "./common.js";
 import { showCustomer } from "./customer.js";
 import { bodyNode, statusNode, uploadFile, TypingSignal, typingIndicator, windowControls } from "./chat_extras.js";
 import { screenPop, forgetScreenPop } from "./screen_pop.js";
+import { keepDraft, clearDraft, forgetDrafts } from "./drafts.js";
 
-const draftKey = (id, field) => `tpx-draft:${id}:${field}`;
-
+/** A textarea whose text is kept as a draft of the interaction `id` (see drafts.js). */
 function draftArea(id, field, attrs) {
-  const area = el("textarea", { ...attrs, dataset: { draft: field } });
-  area.value = sessionStorage.getItem(draftKey(id, field)) || "";
-  area.addEventListener("input", () => {
-    if (area.value) sessionStorage.setItem(draftKey(id, field), area.value);
-    else sessionStorage.removeItem(draftKey(id, field));
-  });
-  return area;
-}
-
-function clearDraft(area, id) {
-  area.value = "";
-  sessionStorage.removeItem(draftKey(id, area.dataset.draft));
+  return keepDraft(el("textarea", attrs), id, field);
 }
 
 export class Workspace {
@@ -35,6 +24,7 @@ export class Workspace {
     this.dispositions = [];
     this.canned = [];
     this.agents = new Map(); // directory for transfers: id -> {display_name, number, state}
+    this.queueDirectory = new Map(); // every queue of the center, to transfer to: id -> {name, channels, waiting, ready_agents}
   }
 
   async loadReference() {
@@ -42,6 +32,7 @@ export class Workspace {
       api("GET", "/api/v1/dispositions?limit=500"),
       api("GET", "/api/v1/canned-responses?limit=500"),
       this.loadDirectory(),
+      this.loadQueueDirectory(),
     ]);
     this.dispositions = dispositions.ok ? dispositions.data.items : [];
     this.canned = canned.ok ? canned.data.items : [];
@@ -53,6 +44,14 @@ export class Workspace {
     if (!r.ok) return;
     this.agents.clear();
     for (const a of r.data) this.agents.set(a.id, a);
+  }
+
+  /** Every queue of the center with how busy it is now: an agent transfers to queues they do not work in. */
+  async loadQueueDirectory() {
+    const r = await api("GET", "/api/v1/queues-directory");
+    if (!r.ok) return;
+    this.queueDirectory.clear();
+    for (const q of r.data) this.queueDirectory.set(q.id, q);
   }
 
   /** Opens (or shows) the tab of an interaction; `focus` brings it to the front. */
@@ -122,7 +121,7 @@ export class Workspace {
     entry.tab.remove();
     entry.panel.remove();
     this.tabs.delete(id);
-    for (const key of Object.keys(sessionStorage)) if (key.startsWith(`tpx-draft:${id}:`)) sessionStorage.removeItem(key);
+    forgetDrafts(id);
     forgetScreenPop(id);
     if (entry.typingSignal) entry.typingSignal.stop();
     const rest = [...this.tabs.keys()];
@@ -131,30 +130,33 @@ export class Workspace {
 
   // --- shared parts ---
 
-  queueName(id) { const q = this.queues.get(id); return q ? q.name : id ? `#${id}` : "—"; }
+  queueName(id) { const q = this.queues.get(id) || this.queueDirectory.get(id); return q ? q.name : id ? `#${id}` : "—"; }
 
   dispositionSelect(selected) {
     return el("select", { name: "disposition" }, el("option", { value: "" }, t("console.no_disposition")),
       ...this.dispositions.map((d) => el("option", { value: d.id, selected: d.id === selected }, d.label)));
   }
 
-  transferTargets() {
+  /** Where an interaction of this channel can go: the queues that take it, then the colleagues. */
+  transferTargets(channel) {
     const select = el("select", { name: "target" });
     const fill = () => {
       const chosen = select.value;
-      select.replaceChildren(...this.transferOptions());
+      select.replaceChildren(...this.transferOptions(channel));
       if (chosen) select.value = chosen;
     };
-    select.addEventListener("focus", () => this.loadDirectory().then(fill));
+    select.addEventListener("focus", () => Promise.all([this.loadDirectory(), this.loadQueueDirectory()]).then(fill));
     fill();
     return select;
   }
 
-  transferOptions() {
+  transferOptions(channel) {
     const agents = [...this.agents.values()].filter((a) => a.id !== this.agentId);
+    const queues = [...this.queueDirectory.values()].filter((q) => q.channels.includes(channel));
     return [
       el("optgroup", { label: t("console.queues") },
-        ...[...this.queues.values()].map((q) => el("option", { value: `queue:${q.id}` }, q.name))),
+        ...queues.map((q) => el("option", { value: `queue:${q.id}` },
+          `${q.name} — ${t("console.queue_load", { waiting: q.waiting, ready: q.ready_agents })}`))),
       el("optgroup", { label: t("console.agents") },
         ...agents.map((a) => el("option", { value: `agent:${a.id}`, dataset: { state: a.state } },
           `${a.display_name || a.number} — ${a.state ? t(`state.${a.state}`) : t("state.unknown")}`)))];
@@ -290,7 +292,7 @@ export class Workspace {
       this.drawMessages(entry);
     } }, el("label", {}, t("console.private_note"), note), el("button", { type: "submit", class: "secondary" }, t("console.add_note")));
 
-    const target = this.transferTargets();
+    const target = this.transferTargets(i.channel);
     const transferForm = el("form", { class: "row", onsubmit: async (e) => {
       e.preventDefault();
       const [kind, id] = target.value.split(":");
@@ -391,7 +393,7 @@ export class Workspace {
       } }, d)));
     const kind = el("select", { name: "kind", "aria-label": t("call.transfer_kind") },
       el("option", { value: "target" }, t("call.to_agent_or_queue")), el("option", { value: "number" }, t("call.to_number")));
-    const target = this.transferTargets();
+    const target = this.transferTargets("voice");
     const number = el("input", { name: "number", placeholder: "+34600000000", "aria-label": t("call.number"), hidden: true });
     kind.addEventListener("change", () => { target.hidden = kind.value !== "target"; number.hidden = kind.value !== "number"; });
     const destination = (consult) => {
