@@ -109,6 +109,11 @@ class WriteTurns:
         info["write_turn"] = lock
 
     def _end(self, conn: Any) -> None:
+        if conn.invalidated or conn.closed:
+            # The pool's invalidate/close event already gave the turn back; and reading `conn.info` here would
+            # raise PendingRollbackError from inside the rollback, hiding what ended the transaction (a task's
+            # cancellation became an ordinary error, so loops that outlive errors never stopped).
+            return
         lock = conn.info.pop("write_turn", None)
         if lock is not None:
             lock.release()
