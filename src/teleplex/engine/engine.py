@@ -82,7 +82,7 @@ class Engine:
         self._queues: dict[int, tuple[float, Queue]] = {}  # queue id -> (read at, row)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()  # running only: a task leaves when it ends
         self.started = False
 
     # --- lifecycle -----------------------------------------------------------------------------------------
@@ -93,24 +93,24 @@ class Engine:
             for queue in (await session.execute(select(Queue))).scalars():
                 self.router.configure_queue(queue_spec(queue))
         await self._restore_sessions()
-        self._tasks.append(asyncio.create_task(self._timers(), name="engine-timers"))
+        self.spawn(self._timers(), "engine-timers")
         self.started = True
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):  # noqa: PERF203 - shutting down, nothing to report
-                pass
-        self._tasks.clear()
+        """Cancel every task, including any that one being cancelled starts, then store the journal's backlog."""
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)  # shutting down: their errors are not news
+            self._tasks.difference_update(tasks)
         await self.journal.stop()
         self.started = False
 
     def spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
-        self._tasks.append(task)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         return task
 
     # --- serial access to the router -------------------------------------------------------------------------
