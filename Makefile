@@ -43,10 +43,10 @@ test: setup asterisk
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: setup
-	env -u TELEPLEX_DATABASE_URL $(BIN)/pytest -q
+	env -u TELEPLEX_DATABASE_URL $(BIN)/pytest -q --durations=10
 
 test-postgres: setup
-	TELEPLEX_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m db
+	TELEPLEX_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m db --durations=10
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

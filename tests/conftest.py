@@ -27,6 +27,8 @@ from api_client import Api  # noqa: E402 - the helper tests use to act as someon
 
 IN_CI = bool(os.environ.get("CI"))
 
+pytest_plugins = ["hang_watch"]  # prints every thread's and task's stack when a test hangs
+
 # The same argon2 code with cheap parameters: the suite creates hundreds of users.
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 passwords._DUMMY = passwords._hasher.hash("teleplex-dummy-password")
