@@ -169,6 +169,9 @@ def serve(
     # statement. 0.5 ms lets results through while the loop stays busy (see docs/benchmarks.md, chat load).
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
     app = create_app(cfg)
+    # FastAPI prepares each route on the first request that walks past it (about 1.5 s of CPU in all, paid by
+    # the first callers, a 404 paying for every route); building the OpenAPI schema prepares them all now.
+    app.openapi()
     # What is loaded by now (modules, the app, its routes and models) lives as long as the process. Frozen, a
     # full collection stops walking it each time, which held the event loop for tens of milliseconds.
     gc.collect()
