@@ -1,7 +1,9 @@
 """The campaign's form in the agent console: once the agent dials a previewed lead, the campaign's script and
 form stay on screen; saving with a required answer missing shows the API's reason next to that field, and the
 answers saved are kept with the call's attempt. A campaign call the dialer puts through (no preview) brings
-its form up too. A reload shows the lead card being previewed again with the answers typed on it."""
+its form up too. A reload shows the lead card being previewed again with the answers typed on it, and the
+call's form with the answers typed (or prepared on the card) until they are saved; a console opened while a
+campaign call is in wrap-up shows that call's form."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 from console_harness import LiveCenter, admin, live_center, make_agent, ok, sign_in, watch_errors  # noqa: F401
 from sqlalchemy import select
 from test_console_campaigns import ALL_DAY, CSV, RecordingVoice
+from wrapup_calls import call_in_wrapup
 
 from teleplex.campaigns import service
 from teleplex.campaigns.live import CampaignDialer
@@ -273,3 +276,104 @@ def test_the_lead_card_and_its_answers_survive_a_reload(live_center: LiveCenter,
         context.close()
     finally:
         live_center.app.state.dialer = None
+
+
+def test_the_call_form_and_its_answers_survive_a_reload(live_center: LiveCenter, chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    client = admin(live_center)
+    queue = ok(client.post("/api/v1/queues", json={"name": "Renewals desk", "channels": ["voice"]}))
+    campaign = ok(client.post("/api/v1/campaigns", json={
+        "name": "Second year", "queue_id": queue["id"], "dial_mode": "preview", "trunk": "PJSIP/{number}@carrier",
+        "calling_windows": ALL_DAY, "allow_outside_legal_hours": True, "form_fields": FORM}))
+    lst = ok(client.post(f"/api/v1/campaigns/{campaign['id']}/lists", json={"name": "today"}))
+    ok(client.post(f"/api/v1/campaign-lists/{lst['id']}/import", params={"phone_column": "phone",
+                   "first_name_column": "first_name", "last_name_column": "last_name"},
+                   content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
+    ok(client.post(f"/api/v1/campaigns/{campaign['id']}/start"))
+    make_agent(live_center, "nora", [queue["id"]], display_name="Nora", number="2405")
+
+    voice = RecordingVoice()
+
+    async def dialer_on() -> None:
+        state = live_center.app.state
+        state.dialer = CampaignDialer(state.engine, voice, live_center.settings)  # type: ignore[arg-type]
+
+    live_center.call(dialer_on())
+    drafts = "Object.keys(sessionStorage).filter((k) => k.startsWith('tpx-draft:'))"
+    try:
+        context = chromium.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        errors = watch_errors(page)
+        sign_in(page, live_center, "nora")
+        page.locator("#agent-login").click()
+        expect(page.locator("#state-badge")).to_have_text("Ready")
+        page.locator(f"li[data-campaign-id='{campaign['id']}']").get_by_role("button", name="Next lead").click()
+        card = page.locator("#lead-card")
+        card.locator(".lead-form").get_by_label("Seats").fill("4")  # prepared before dialing
+        card.get_by_role("button", name="Dial").click()
+
+        call_form = page.locator("form.campaign-form")
+        expect(call_form.get_by_label("Seats")).to_have_value("4")
+        call_form.get_by_label("New plan (required)").select_option("silver")  # typed during the call
+
+        page.reload()  # before saving: the call's form comes back with everything typed in it
+        expect(call_form.locator("h3")).to_have_text("Form: Second year")
+        expect(call_form.get_by_label("New plan (required)")).to_have_value("silver")
+        expect(call_form.get_by_label("Seats")).to_have_value("4")
+        expect(call_form.get_by_label("May we call again")).not_to_be_checked()
+        expect(card.locator("article.lead")).to_have_count(0)  # the lead was dialed: no card to show again
+
+        call_form.get_by_label("May we call again").check()
+        call_form.get_by_role("button", name="Save answers").click()
+        expect(page.locator("#dial-status")).to_have_text("Answers saved.")
+        attempts = ok(client.get(f"/api/v1/campaigns/{campaign['id']}/attempts"))["items"]
+        assert [a["form_answers"] for a in attempts] == [{"plan": "silver", "seats": 4, "consent": True}]
+        assert page.evaluate(drafts) == []
+
+        page.reload()  # saved: nothing left to bring back
+        expect(page.locator("#state-badge")).not_to_be_empty()  # shown once the campaigns panel has loaded
+        expect(call_form).to_have_count(0)
+        assert errors == []
+        context.close()
+    finally:
+        live_center.app.state.dialer = None
+
+
+def test_a_console_opened_during_a_campaign_calls_wrapup_shows_its_form(live_center: LiveCenter,
+                                                                        chromium: Any) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    client = admin(live_center)
+    queue = ok(client.post("/api/v1/queues", json={"name": "Comeback desk", "channels": ["voice"],
+                                                   "wrapup_seconds": 600, "wrapup_requires": []}))  # fmt: skip
+    campaign = ok(client.post("/api/v1/campaigns", json={"name": "Comeback", "queue_id": queue["id"],
+                                                         "form_fields": FORM}))  # fmt: skip
+    agent = make_agent(live_center, "olga", [queue["id"]], display_name="Olga", number="2406")
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, live_center, "olga")
+    page.locator("#agent-login").click()
+    expect(page.locator("#state-badge")).to_have_text("Ready")
+
+    live_center.call(call_in_wrapup(live_center.app.state.engine, queue["id"], agent["id"],
+                                    campaign_id=campaign["id"]))  # fmt: skip
+    expect(page.locator("#state-badge")).to_have_attribute("data-state", "wrap_up")
+    expect(page.locator("form.campaign-form h3")).to_have_text("Form: Comeback")
+
+    # A second tab keeps nothing of the first (sessionStorage is per tab): the call comes from the presence.
+    other = context.new_page()
+    other_errors = watch_errors(other)
+    other.goto(live_center.url + "/console")
+    form = other.locator("form.campaign-form")
+    expect(form.locator("h3")).to_have_text("Form: Comeback")
+    form.get_by_label("New plan (required)").select_option("gold")
+    form.get_by_role("button", name="Save answers").click()
+    expect(other.locator("#dial-status")).to_have_text("Answers saved.")
+    attempts = ok(client.get(f"/api/v1/campaigns/{campaign['id']}/attempts"))["items"]
+    assert [a["form_answers"] for a in attempts] == [{"plan": "gold", "consent": False}]
+    assert errors == other_errors == []
+    context.close()

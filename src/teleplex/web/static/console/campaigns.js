@@ -2,10 +2,11 @@
 // card with its history and script, dial or skip with a reason), manual dialing, and scheduling a callback
 // for the current interaction's customer or the last lead. Every action is one call to the campaigns API.
 // A lead card open and the answers typed on it survive a reload: the server keeps the lead held for the agent
-// (previewing again returns it), and the answers are drafts in sessionStorage until saved with the call.
+// (previewing again returns it), and the answers are drafts in sessionStorage. Dialed, they become the drafts
+// of the call's form, which survives a reload too (its attempt is remembered) until its answers are saved.
 
 import { PAGE, api, t, fmt, el, toast } from "./common.js";
-import { keepDraft, forgetDrafts } from "./drafts.js";
+import { keepDraft, forgetDrafts, moveDrafts } from "./drafts.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,6 +14,10 @@ const $ = (id) => document.getElementById(id);
 const OPEN_LEAD = "tpx-lead-card";
 /** The drafts' owner for the answers prepared on a lead's card. */
 const leadDrafts = (leadId) => `lead-${leadId}`;
+/** sessionStorage: the attempt id of the call's form on screen with answers not saved, to show it after a reload. */
+const OPEN_FORM = "tpx-call-form";
+/** The drafts' owner for the answers typed in a campaign call's form. */
+const callDrafts = (attemptId) => `attempt-${attemptId}`;
 
 function openLead() {
   try { return JSON.parse(sessionStorage.getItem(OPEN_LEAD) || "null"); } catch { return null; }
@@ -55,7 +60,6 @@ export class CampaignPanel {
     this.campaigns = [];
     this.lead = null; // {campaign, lead, history, script} being previewed
     this.lastLead = null; // the last lead previewed or dialed: the callback's default when no interaction is open
-    this.prepared = null; // {attemptId, leadId}: the call whose form holds the lead card's answers, until saved
     this.reopened = false;
   }
 
@@ -78,7 +82,16 @@ export class CampaignPanel {
     const chosen = select.value;
     select.replaceChildren(...this.campaigns.map((c) => el("option", { value: c.id, selected: String(c.id) === chosen }, c.name)));
     $("manual-dial-button").disabled = !this.campaigns.length;
-    if (!this.reopened) { this.reopened = true; await this.reopenLead(); }
+    if (!this.reopened) { this.reopened = true; await this.reopenLead(); await this.reopenForm(); }
+  }
+
+  /** The call's form whose answers were not saved before the page was reloaded, with what was typed in it. */
+  async reopenForm() {
+    const attemptId = sessionStorage.getItem(OPEN_FORM);
+    if (!attemptId) return;
+    const r = await api("GET", `/api/v1/campaign-attempts/${attemptId}/form`);
+    if ([403, 404].includes(r.status)) this.dropForm(attemptId); // no longer there to be answered by this agent
+    if (r.ok) this.drawForm(r.data);
   }
 
   /** The lead card that was open before the page was reloaded, shown again with the answers typed on it. */
@@ -201,7 +214,6 @@ export class CampaignPanel {
 
   async dial() {
     const { campaign, lead } = this.lead;
-    const prepared = readAnswers($("lead-card"), this.lead.form_fields || [], "lf"); // what the agent prepared
     const r = await api("POST", `/api/v1/campaigns/${campaign.id}/leads/${lead.id}/dial`);
     if (!r.ok) {
       const card = $("lead-card").querySelector(".skip-box");
@@ -210,10 +222,10 @@ export class CampaignPanel {
     }
     this.lead = null;
     sessionStorage.removeItem(OPEN_LEAD);
-    this.prepared = { attemptId: String(r.data.id), leadId: lead.id };
+    moveDrafts(leadDrafts(lead.id), callDrafts(r.data.id)); // what the agent prepared on the card fills the call's form
     $("lead-card").replaceChildren();
     this.status(t("campaign.dialing", { number: r.data.number }));
-    await this.showForm(r.data.id, prepared);
+    await this.showForm(r.data.id);
   }
 
   // --- the campaign's script and form for the call being made ------------------------------------------
@@ -235,17 +247,24 @@ export class CampaignPanel {
   }
 
   /** The script and form of the campaign for this attempt, kept on screen while the call goes on. */
-  async showForm(attemptId, prepared = {}) {
+  async showForm(attemptId) {
     const r = await api("GET", `/api/v1/campaign-attempts/${attemptId}/form`);
     if (!r.ok) { $("campaign-form-box").replaceChildren(el("p", { class: "field-error", role: "alert" }, r.error.message)); return; }
-    // answers prepared on the lead card fill the call's form (not saved until the agent saves them)
-    this.drawForm({ ...r.data, answers: { ...prepared, ...(r.data.answers || {}) } });
+    this.drawForm(r.data);
+  }
+
+  /** The form is done with (its answers saved, or another call's form took its place): nothing to bring back. */
+  dropForm(attemptId) {
+    forgetDrafts(callDrafts(attemptId));
+    if (sessionStorage.getItem(OPEN_FORM) === String(attemptId)) sessionStorage.removeItem(OPEN_FORM);
   }
 
   drawForm(data) {
     const box = $("campaign-form-box");
     if (!box) return;
     const { script, form_fields: fields, answers, campaign_name: name, lead, attempt_id: attemptId } = data;
+    const before = box.querySelector("form.campaign-form"); // one call's form at a time
+    if (before && before.dataset.attemptId !== String(attemptId)) this.dropForm(before.dataset.attemptId);
     if (!fields.length) { box.replaceChildren(); return; }
     const general = el("p", { class: "field-error", role: "alert", hidden: true });
     const form = el("form", { class: "campaign-form card", novalidate: true, dataset: { attemptId },
@@ -253,8 +272,14 @@ export class CampaignPanel {
     el("h3", {}, t("campaign.form_title", { name })),
     script ? el("p", { class: "script" }, lead ? fillScript(script, lead) : script) : null,
     general,
-    ...fields.map((f) => formField(f, answers[f.name])),
+    // what the agent types (or prepared on the lead card) is a draft over the answers saved so far
+    ...fields.map((f) => formField(f, answers[f.name], "cf", callDrafts(attemptId))),
     el("div", { class: "row" }, el("button", { type: "submit" }, t("campaign.save_answers"))));
+    // nothing saved yet, or typed since: a reload shows this form again
+    const remember = () => sessionStorage.setItem(OPEN_FORM, String(attemptId));
+    if (!Object.keys(answers).length) remember();
+    form.addEventListener("input", remember);
+    form.addEventListener("change", remember);
     box.replaceChildren(form);
   }
 
@@ -280,10 +305,7 @@ export class CampaignPanel {
       else { general.textContent = r.error.message; general.hidden = false; }
       return;
     }
-    if (this.prepared && this.prepared.attemptId === String(attemptId)) { // the answers prepared are saved now
-      forgetDrafts(leadDrafts(this.prepared.leadId));
-      this.prepared = null;
-    }
+    this.dropForm(attemptId); // saved: the form stays on screen with them, nothing to bring back
     toast(t("campaign.answers_saved"));
     this.status(t("campaign.answers_saved"));
   }

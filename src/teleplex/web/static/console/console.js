@@ -250,7 +250,15 @@ function onSnapshot(snapshot) {
   for (const id of [...state.offers.keys()]) if (!presence.offers || !presence.offers.includes(id)) state.offers.delete(id);
   renderOffers();
   // a colleague's call this agent is consulted about is not theirs to open
-  for (const id of [...(presence.interactions || []), ...(presence.wrapups || [])]) if (!state.consults.has(id)) workspace.open(id, false);
+  for (const id of [...(presence.interactions || []), ...(presence.wrapups || [])]) if (!state.consults.has(id)) openListed(id);
+}
+
+/** Opens the tab of an interaction the agent's presence lists; a campaign call's form comes up with it (the
+ * call's interaction.connected came before this page, or while it was loading). */
+async function openListed(id) {
+  await workspace.open(id, false);
+  const entry = workspace.tabs.get(id);
+  if (entry && entry.interaction && entry.interaction.channel === "voice") await campaigns.formForCall(id);
 }
 
 function onEvent(event) {

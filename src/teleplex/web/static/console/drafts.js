@@ -1,6 +1,7 @@
 // What the agent types is kept in sessionStorage as they type, so that switching tabs or reloading the page
-// never loses it: an interaction's reply, notes and wrap-up, a previewed lead's form answers. Each draft
-// belongs to an owner (an interaction's id, `lead-<id>` for a lead card) and is dropped with it.
+// never loses it: an interaction's reply, notes and wrap-up, a previewed lead's form answers, a campaign call's
+// form answers. Each draft belongs to an owner (an interaction's id, `lead-<id>` for a lead card,
+// `attempt-<id>` for a campaign call's form) and is dropped with it.
 
 /** The sessionStorage key of one field's draft. */
 export const draftKey = (owner, field) => `tpx-draft:${owner}:${field}`;
@@ -36,4 +37,14 @@ export function clearDraft(control, owner) {
 export function forgetDrafts(owner) {
   const prefix = draftKey(owner, "");
   for (const key of Object.keys(sessionStorage)) if (key.startsWith(prefix)) sessionStorage.removeItem(key);
+}
+
+/** Gives every draft of `from` to `to`: the answers prepared on a lead's card become its call's when dialed. */
+export function moveDrafts(from, to) {
+  const prefix = draftKey(from, "");
+  for (const key of Object.keys(sessionStorage)) {
+    if (!key.startsWith(prefix)) continue;
+    sessionStorage.setItem(draftKey(to, key.slice(prefix.length)), sessionStorage.getItem(key));
+    sessionStorage.removeItem(key);
+  }
 }
