@@ -91,6 +91,10 @@ def test_a_late_answer_does_not_undo_a_newer_state_from_the_stream(live_center: 
     sign_in(page, live_center, "tomas")
     page.locator("#agent-login").click()
     expect(page.locator("#state-badge")).to_have_attribute("data-state", "ready")  # from the stream
+    for _ in range(200):  # the route handler holds the answer once its own fetch of it has returned
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert len(held) == 1  # the login's own answer has not reached the page yet
 
     live_center.call(call_in_wrapup(live_center.app.state.engine, queue["id"], agent["id"]))
