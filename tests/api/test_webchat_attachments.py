@@ -75,21 +75,25 @@ async def test_bad_uploads_are_refused_clearly_and_store_nothing(wc: Wc) -> None
     visitor = await wc.visitor({})
     token = visitor["token"]
     limit = wc.app.state.settings.webchat_attachment_max_bytes
-    cases = [
-        (await _upload(wc, token, b"x" * (limit + 1), "text/plain"), 413, "attachment_too_large"),
-        (await _upload(wc, token, b"MZ\x90\x00", "application/x-msdownload"), 415, "attachment_type_not_allowed"),
-        (await _upload(wc, token, b"MZ\x90\x00 not a picture", "image/png"), 415, "attachment_type_not_allowed"),
-        (await _upload(wc, token, b"", "image/png"), 422, "invalid_input"),
-        (await _upload(wc, None, PNG, "image/png"), 401, "token_invalid"),
-        (await _upload(wc, "wc1.garbage.token", PNG, "image/png"), 401, "token_invalid"),
-        (await _upload(wc, token, PNG, "image/png", origin="https://evil.example"), 403, "origin_not_allowed"),
-        (await _upload(wc, token, PNG, "image/png", client_id="x"), 422, "invalid_input"),
+    cases = [  # the reason is what the widget says in the visitor's language (widget_strings.py)
+        (await _upload(wc, token, b"x" * (limit + 1), "text/plain"), 413, "attachment_too_large", "file_too_large"),
+        (await _upload(wc, token, b"MZ\x90\x00", "application/x-msdownload"), 415, "attachment_type_not_allowed",
+         "file_type_refused"),
+        (await _upload(wc, token, b"MZ\x90\x00 not a picture", "image/png"), 415, "attachment_type_not_allowed",
+         "file_type_refused"),
+        (await _upload(wc, token, b"", "image/png"), 422, "invalid_input", "file_empty"),
+        (await _upload(wc, None, PNG, "image/png"), 401, "token_invalid", "token_invalid"),
+        (await _upload(wc, "wc1.garbage.token", PNG, "image/png"), 401, "token_invalid", "token_invalid"),
+        (await _upload(wc, token, PNG, "image/png", origin="https://evil.example"), 403, "origin_not_allowed",
+         "origin_not_allowed"),
+        (await _upload(wc, token, PNG, "image/png", client_id="x"), 422, "invalid_input", "client_id_format"),
     ]
     wc.clock.advance(16 * 60)  # past the token's 15 minutes
-    cases.append((await _upload(wc, token, PNG, "image/png"), 401, "token_invalid"))
-    for response, status, code in cases:
-        assert (response.status_code, response.json()["error"]["code"]) == (status, code), response.text
-        assert set(response.json()["error"]) - {"reason"} == {"code", "message", "details"}
+    cases.append((await _upload(wc, token, PNG, "image/png"), 401, "token_invalid", "token_expired"))
+    for response, status, code, reason in cases:
+        error = response.json()["error"]
+        assert (response.status_code, error["code"], error.get("reason")) == (status, code, reason), response.text
+        assert set(error) == {"code", "message", "details", "reason"}
     assert await wc.messages() == [] and wc.sink.inbound == [] and _stored_files(wc) == []
 
 

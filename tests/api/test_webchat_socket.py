@@ -92,7 +92,8 @@ async def test_a_failing_sink_stores_nothing_and_the_retry_succeeds(wc: Wc) -> N
         await recv(ws)
         await ws.send(_send("client-0003", "anyone?"))
         error = (await recv_until(ws, lambda f: f["type"] in ("error", "ack")))[-1]
-        assert error == {"type": "error", "code": "internal_error", "message": "the frame could not be handled"}
+        assert error == {"type": "error", "code": "internal_error",
+                         "message": "the frame could not be handled", "reason": "frame_failed"}
         assert await wc.messages() == []
         wc.app.state.message_sink = wc.sink
         await ws.send(_send("client-0003", "anyone?"))
@@ -208,6 +209,52 @@ async def test_malformed_frames_get_an_error_frame_and_the_socket_stays(wc: Wc) 
         await ws.send(json.dumps({"type": "ping"}))
         assert (await recv(ws)) == {"type": "pong"}
     assert await wc.messages() == []
+
+
+async def test_each_error_frame_says_why_with_a_reason_the_widget_can_translate(wc: Wc) -> None:
+    """The code and English message stay for API users; the reason (with its details, and the refused
+    message's client_id) is what the widget turns into a sentence in the visitor's language."""
+    visitor = await wc.visitor({})
+    cases = [
+        ("not json", {"reason": "frame_invalid"}),
+        ('{"type": "nope"}', {"reason": "frame_invalid"}),
+        ("x" * 20_000, {"reason": "frame_too_large"}),
+        ('{"type": "message", "client_id": "short", "text": "x"}', {"reason": "client_id_format"}),
+        (_send("client-0300", "x" * 4001),
+         {"reason": "text_too_long", "details": {"max_length": 4000}, "client_id": "client-0300"}),
+        (_send("client-0301", "   "), {"reason": "text_empty", "client_id": "client-0301"}),
+        (_send("client-0302", "a\x00b"), {"reason": "text_unsupported", "client_id": "client-0302"}),
+        ('{"type": "read", "message_id": 999999}',
+         {"reason": "read_not_in_chat", "details": {"message_id": 999999}}),
+        ('{"type": "auth", "token": "again"}', {"reason": "already_authenticated"}),
+    ]
+    async with wc.socket(visitor["token"]) as ws:
+        await recv(ws)
+        for raw, expected in cases:
+            await ws.send(raw)
+            frame = await recv(ws)
+            assert frame["code"] == "invalid_frame" and frame["message"], raw
+            assert {k: v for k, v in frame.items() if k not in ("type", "code", "message")} == expected, raw
+        r = await wc.http.patch(f"/api/v1/channels/{wc.channel_id}", headers=wc.admin, json={"enabled": False})
+        assert r.status_code == 200, r.text  # the chat closes while the visitor writes
+        await ws.send(_send("client-0303", "still there?"))
+        frame = await recv(ws)
+        assert (frame["code"], frame["reason"]) == ("widget_disabled", "chat_closed")
+    assert await wc.messages() == []
+
+
+async def test_a_refused_socket_says_why_before_it_closes(wc: Wc) -> None:
+    visitor = await wc.visitor({})
+    async with wc.socket(visitor["token"], origin="https://evil.example") as ws:
+        assert (await recv(ws))["reason"] == "origin_not_allowed"
+    async with wc.socket() as ws:
+        await ws.send("x" * 20_000)  # a first frame that is no auth frame: refused with the parse's reason
+        error = await recv(ws)
+        assert (error["code"], error["reason"]) == ("invalid_input", "frame_too_large")
+    wc.clock.advance(tokens.TOKEN_TTL_SECONDS)
+    async with wc.socket(visitor["token"]) as ws:
+        error = await recv(ws)
+        assert (error["code"], error["reason"]) == ("token_invalid", "token_expired")
 
 
 async def test_a_visitor_cannot_mark_another_visitors_reply_read(wc: Wc) -> None:

@@ -180,3 +180,53 @@ def test_visitor_chats_and_resumes_after_a_dropped_connection(center: Center, ch
     finally:
         site.shutdown()
 
+
+
+PAGE_ES = """<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>Tienda</title></head>
+<body><h1>Una tienda en otro origen</h1>
+<script src="{center}/widget.js" data-channel="{key}" async></script>
+</body></html>"""
+
+
+def test_a_spanish_page_tells_its_visitor_why_in_spanish(center: Center, chromium: Any) -> None:
+    """The page says `lang="es"` (the browser itself is English): a message too long for the socket and a file
+    of a refused type are each told in a Spanish sentence, and neither is left on screen as if sent."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    admin = admin_client(center)
+    channel = admin.post("/api/v1/channels", json={"kind": "webchat", "name": "Tienda chat"}).json()
+    pages: dict[str, bytes] = {}
+    site, site_url = page_server(pages)
+    try:
+        widget = admin.put(f"/api/v1/channels/{channel['id']}/webchat",
+                           json={"allowed_origins": [site_url], "title": "Ayuda", "prechat": False}).json()
+        pages["/"] = PAGE_ES.format(center=center.url, key=widget["public_key"]).encode()
+        context = chromium.new_context(locale="en-US")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(site_url + "/")
+
+        expect(page.locator(".tpx-launch")).to_have_text("Hable con nosotros")
+        page.locator(".tpx-launch").click()
+        expect(page.locator(".tpx-title")).to_have_text("Ayuda")
+        expect(page.locator("textarea[name=text]")).to_have_attribute("placeholder", "Escriba un mensaje")
+        page.wait_for_function("window.TeleplexChat._test.state().ready")
+
+        page.evaluate("window.TeleplexChat.send('x'.repeat(4001))")  # past the textarea's limit, as a script can
+        note = page.locator(".tpx-note")
+        expect(note).to_have_text("El mensaje es demasiado largo: como máximo 4000 caracteres.")
+        expect(page.locator(".tpx-msg")).to_have_count(0)
+
+        page.locator("input[name=file]").set_input_files(
+            files=[{"name": "tool.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ\x90\x00"}])
+        expect(note).to_have_text("No se pueden enviar archivos de este tipo.")
+        expect(page.locator(".tpx-msg")).to_have_count(0)
+
+        assert [m for m in _messages(center) if m.channel_id == channel["id"]] == []
+        assert errors == []
+        context.close()
+    finally:
+        site.shutdown()

@@ -27,7 +27,7 @@ from teleplex.core.logging import get_logger
 from teleplex.core.schemas import MAX_ID
 from teleplex.messaging.models import Channel
 from teleplex.messaging.runtime import MessagingRuntime, runtime_for
-from teleplex.messaging.webchat import attachments, frames, service
+from teleplex.messaging.webchat import attachments, frames, service, widget_strings
 from teleplex.messaging.webchat.errors import OriginNotAllowed, TokenInvalid, WidgetDisabled
 from teleplex.messaging.webchat.hub import Appended, Listener, hub_for
 from teleplex.messaging.webchat.models import WebchatVisitor
@@ -79,9 +79,11 @@ async def put_widget(
 
 
 @public.get("/widget.js")
-async def widget_js() -> FileResponse:
-    return FileResponse(WIDGET_JS, media_type="text/javascript; charset=utf-8",
-                        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
+async def widget_js() -> Response:
+    """The script, with its words in every language written in (widget_strings.py)."""
+    return Response(widget_strings.render(WIDGET_JS.read_text(encoding="utf-8")),
+                    media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
 
 
 # --- sessions, with CORS per widget ------------------------------------------------------------------------
@@ -290,7 +292,7 @@ async def visitor_socket(ws: WebSocket) -> None:
             _, channel, visitor = await service.authenticate(session, runtime.clock, runtime.box, token, origin)
     except WebSocketDisconnect:
         return
-    except TeleplexError as exc:
+    except (TeleplexError, frames.FrameInvalid) as exc:
         code = {TokenInvalid: 4401, OriginNotAllowed: 4403, WidgetDisabled: 4503}.get(type(exc), 4400)
         await _close(ws, code, exc)
         return
@@ -316,16 +318,17 @@ async def _credentials(ws: WebSocket) -> tuple[str, int | None]:
                            reason="auth_frame_first") from None  # fmt: skip
     try:
         first = frames.parse(raw)
-    except frames.FrameInvalid as exc:
-        raise InvalidInput(str(exc), reason="frame_invalid") from None
+    except frames.FrameInvalid as exc:  # closes the socket with 4400 and the parse's reason
+        exc.code = InvalidInput.code  # as a bad first frame has always been answered
+        raise
     if not isinstance(first, frames.Auth):
         raise TokenInvalid("authenticate first: {\"type\": \"auth\", \"token\": ...}")
     return first.token, first.after
 
 
-async def _close(ws: WebSocket, code: int, exc: TeleplexError) -> None:
+async def _close(ws: WebSocket, code: int, exc: TeleplexError | frames.FrameInvalid) -> None:
     try:
-        await ws.send_json({"type": "error", "code": exc.code, "message": exc.message})
+        await ws.send_json(frames.error_frame(exc))
         await ws.close(code=code, reason=exc.message[:120])
     except (WebSocketDisconnect, RuntimeError):
         pass
@@ -448,13 +451,12 @@ class VisitorConnection:
             raw = message.get("text")
             try:
                 reply = await self._handle(raw)
-            except TeleplexError as exc:
-                reply = {"type": "error", "code": exc.code, "message": exc.message}
-            except frames.FrameInvalid as exc:
-                reply = {"type": "error", "code": "invalid_frame", "message": str(exc)}
+            except (TeleplexError, frames.FrameInvalid) as exc:
+                reply = frames.error_frame(exc)
             except Exception:
                 log.exception("web chat frame failed", visitor_id=self.visitor_id)
-                reply = {"type": "error", "code": "internal_error", "message": "the frame could not be handled"}
+                reply = {"type": "error", "code": "internal_error",
+                         "message": "the frame could not be handled", "reason": "frame_failed"}
             if reply is not None:
                 await self.ws.send_json(reply)
 
@@ -465,7 +467,7 @@ class VisitorConnection:
             await self.flush()  # a pong follows every event stored before the ping: a sync point
             return {"type": "pong"}
         if isinstance(frame, frames.Auth):
-            raise frames.FrameInvalid("already authenticated")
+            raise frames.FrameInvalid("already authenticated", "already_authenticated")
         channel = await runtime.webhook_channel(self.channel_id)  # read at most every few seconds
         if channel is None or not channel.enabled:
             raise WidgetDisabled("this chat is closed for now")
@@ -478,7 +480,9 @@ class VisitorConnection:
                 await service.visitor_typing(session, runtime.clock, runtime.state.bus, channel, visitor, frame.typing)
                 return None
             if not await service.owns_reply(session, self.visitor_id, frame.message_id):
-                raise frames.FrameInvalid(f"message_id: {frame.message_id} is not an agent message of this chat")
+                raise frames.FrameInvalid(
+                    f"message_id: {frame.message_id} is not an agent message of this chat", "read_not_in_chat",
+                    {"message_id": frame.message_id})
         self.owed[frame.message_id] = "read"
         await self.settle()
         return {"type": "read_ok", "message_id": frame.message_id}

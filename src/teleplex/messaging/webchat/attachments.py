@@ -26,11 +26,11 @@ _SIGNATURES: dict[str, tuple[bytes, ...]] = {
 
 
 class AttachmentTooLarge(TeleplexError):
-    status, code = 413, "attachment_too_large"
+    status, code, reason = 413, "attachment_too_large", "file_too_large"
 
 
 class AttachmentTypeNotAllowed(TeleplexError):
-    status, code = 415, "attachment_type_not_allowed"
+    status, code, reason = 415, "attachment_type_not_allowed", "file_type_refused"
 
 
 def media_type(content_type: str | None) -> str:

@@ -227,7 +227,8 @@ async def authenticate(
     try:
         claims = tokens.verify(_signing_key(box, widget), token, clock.now().timestamp())
     except tokens.TokenError as exc:
-        raise TokenInvalid(str(exc)) from None
+        expired = isinstance(exc, tokens.TokenExpired)
+        raise TokenInvalid(str(exc), reason="token_expired" if expired else None) from None
     visitor = await session.get(WebchatVisitor, claims.visitor_id)
     channel = await session.get(Channel, widget.channel_id)
     if visitor is None or visitor.widget_id != widget.id or channel is None:

@@ -17,6 +17,10 @@ class TokenError(ValueError):
     """Why a token was refused; the message is safe to show."""
 
 
+class TokenExpired(TokenError):
+    """A good token, too old: the widget asks for a new session (the visitor is told so if that fails)."""
+
+
 @dataclass(frozen=True)
 class Claims:
     widget_id: int
@@ -73,7 +77,7 @@ def verify(key: str, token: str, now: float) -> Claims:
     if not hmac.compare_digest(expected, given):
         raise TokenError("the session token's signature is invalid")
     if now >= claims.expires:
-        raise TokenError("the session token has expired; create a new session")
+        raise TokenExpired("the session token has expired; create a new session")
     return claims
 
 

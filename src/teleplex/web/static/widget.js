@@ -3,6 +3,7 @@
  *   <script src="https://CENTER/widget.js" data-channel="wk_..." async></script>
  * Optional identity verification, computed by the site's backend (the secret never reaches the browser):
  *   data-identifier="customer-42" data-identifier-hash="<hex HMAC-SHA256(widget secret, identifier)>"
+ * Language: data-language="es", else the page's <html lang>, else the browser's (English when none is ours).
  * Plain JavaScript, no build step, no cookies: the session token travels in the WebSocket's first frame.
  */
 (function () {
@@ -16,6 +17,40 @@
     identifier: script.getAttribute("data-identifier"),
     identifier_hash: script.getAttribute("data-identifier-hash")
   };
+
+  // --- words: the server writes the catalogue's rows in (messaging/webchat/widget_strings.py) -------------
+  var STRINGS = /*teleplex:strings*/{};
+  var words = STRINGS[pickLanguage()] || STRINGS.en || {};
+  function pickLanguage() {
+    var asked = [script.getAttribute("data-language"), document.documentElement.lang]
+      .concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < asked.length; i++) {
+      var base = String(asked[i] || "").toLowerCase().split("-")[0];
+      if (STRINGS[base]) { return base; }
+    }
+    return "en";
+  }
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, name) { return values[name]; });
+  }
+  function t(key) { return words[key] || key; }
+  // A refusal (REST error or error frame) in the visitor's words: the catalogue's sentence for its `reason`,
+  // placeholders from `details`; the server's message when the reason is unknown or a placeholder is missing.
+  function errorText(error, fallbackKey) {
+    if (!error) { return t(fallbackKey || "widget.unavailable"); }
+    var text = typeof error.reason === "string" ? words["error.reason." + error.reason] : null;
+    var details = error.details && typeof error.details === "object" ? error.details : {};
+    if (text) {
+      var needed = text.match(/\{\w+\}/g) || [];
+      var complete = needed.every(function (p) {
+        var v = details[p.slice(1, -1)];
+        return typeof v === "string" || typeof v === "number";
+      });
+      if (complete) { return fill(text, details); }
+    }
+    return error.message || t(fallbackKey || "widget.unavailable");
+  }
+  function refused(error, fallbackKey) { return new Error(errorText(error, fallbackKey)); }
 
   var CSS = [
     ":host{all:initial}",
@@ -55,6 +90,7 @@
   var pending = {};          // client id -> {text, el}: sent, not yet seen in the stream
   var unread = [];           // agent messages to report as read when the panel is open
   var typingTimer = null, agentTypingTimer = null, reconnectTimer = null;
+  var closedFor = null;      // the error frame the server sent before closing the socket, if any
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey) || "{}") || {}; } catch (e) { return {}; }
@@ -75,22 +111,22 @@
   }
   var style = el("style"); style.textContent = CSS;
   var box = el("div", "tpx");
-  var launch = el("button", "tpx-launch", "Chat with us"); launch.type = "button";
+  var launch = el("button", "tpx-launch", t("widget.launch")); launch.type = "button";
   var panel = el("div", "tpx-panel");
   var head = el("div", "tpx-head");
-  var title = el("span", "tpx-title", "Chat");
-  var closeBtn = el("button", "tpx-close", "\u00d7"); closeBtn.type = "button"; closeBtn.setAttribute("aria-label", "Close");
+  var title = el("span", "tpx-title", t("widget.title"));
+  var closeBtn = el("button", "tpx-close", "\u00d7"); closeBtn.type = "button"; closeBtn.setAttribute("aria-label", t("widget.close"));
   var log = el("div", "tpx-log"); log.setAttribute("role", "log"); log.setAttribute("aria-live", "polite");
   var note = el("div", "tpx-note");
   var form = el("form", "tpx-form tpx-hidden");
-  var nameIn = el("input"); nameIn.name = "name"; nameIn.placeholder = "Your name"; nameIn.required = true; nameIn.maxLength = 100;
-  var emailIn = el("input"); emailIn.name = "email"; emailIn.type = "email"; emailIn.placeholder = "Email"; emailIn.maxLength = 254;
-  var startBtn = el("button", "tpx-start", "Start chat"); startBtn.type = "submit";
+  var nameIn = el("input"); nameIn.name = "name"; nameIn.placeholder = t("widget.name"); nameIn.required = true; nameIn.maxLength = 100;
+  var emailIn = el("input"); emailIn.name = "email"; emailIn.type = "email"; emailIn.placeholder = t("widget.email"); emailIn.maxLength = 254;
+  var startBtn = el("button", "tpx-start", t("widget.start")); startBtn.type = "submit";
   var compose = el("form", "tpx-compose tpx-hidden");
-  var input = el("textarea"); input.name = "text"; input.placeholder = "Write a message"; input.maxLength = 4000;
-  var sendBtn = el("button", "tpx-send", "Send"); sendBtn.type = "submit";
+  var input = el("textarea"); input.name = "text"; input.placeholder = t("widget.write"); input.maxLength = 4000;
+  var sendBtn = el("button", "tpx-send", t("widget.send")); sendBtn.type = "submit";
   var attachBtn = el("button", "tpx-attach", "\ud83d\udcce"); attachBtn.type = "button";
-  attachBtn.setAttribute("aria-label", "Attach a file"); attachBtn.title = "Attach a file";
+  attachBtn.setAttribute("aria-label", t("widget.attach")); attachBtn.title = t("widget.attach");
   var fileIn = el("input", "tpx-hidden"); fileIn.type = "file"; fileIn.name = "file";
   head.appendChild(title); head.appendChild(closeBtn);
   form.appendChild(nameIn); form.appendChild(emailIn); form.appendChild(startBtn);
@@ -114,14 +150,12 @@
     return fetch(center + "/webchat/v1/widgets/" + encodeURIComponent(channel) + "/session", {
       method: "POST", mode: "cors", credentials: "omit", cache: "no-store",
       headers: { "content-type": "application/json" }, body: JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().then(function (doc) { return { status: r.status, doc: doc }; });
-    }).then(function (res) {
+    }).then(answer, function () { throw refused(null, "widget.unavailable"); }).then(function (res) {
       if (res.status === 403 && res.doc.error && res.doc.error.code === "visitor_key_invalid") {
         stored = {}; save();
         return startSession(profile);
       }
-      if (res.status !== 200) { throw new Error(res.doc.error ? res.doc.error.message : "chat unavailable"); }
+      if (res.status !== 200) { throw refused(res.doc.error, "widget.unavailable"); }
       var s = res.doc;
       token = s.token; prechat = s.prechat; title.textContent = s.title;
       stored.visitor_id = s.visitor_id;
@@ -131,8 +165,14 @@
     });
   }
 
+  // A JSON answer as {status, doc}; a body that is not JSON (a proxy's error page) counts as no error body.
+  function answer(r) {
+    return r.json().then(function (doc) { return { status: r.status, doc: doc || {} }; },
+                         function () { return { status: r.status, doc: {} }; });
+  }
+
   function begin() {
-    say("Connecting\u2026");
+    say(t("widget.connecting"));
     startSession(null).then(function (s) {
       if (s.prechat && !s.name) { showForm(); say(""); } else { showCompose(); connect(); }
     }).catch(function (e) { say(e.message); });
@@ -165,10 +205,14 @@
     socket.onclose = function (ev) {
       if (ws === socket) { ws = null; }
       ready = false;
-      if (held) { say("Disconnected"); return; }
-      if (ev.code === 4403 || ev.code === 4503) { say(ev.reason || "Chat unavailable"); return; }
+      var why = closedFor; closedFor = null;
+      if (held) { say(t("widget.disconnected")); return; }
+      if (ev.code === 4403 || ev.code === 4503) {
+        say(errorText(why || (ev.reason ? { message: ev.reason } : null), "widget.unavailable"));
+        return;
+      }
       var delay = Math.min(15000, 500 * Math.pow(2, retries++));
-      say("Reconnecting\u2026");
+      say(t("widget.reconnecting"));
       reconnectTimer = setTimeout(function () {
         if (ev.code === 4401) {  // the token expired: a new session, then the socket again
           startSession(null).then(connect).catch(function (e) { say(e.message); scheduleRetry(); });
@@ -193,10 +237,18 @@
       markSeen(frame.message_ids || []);
     } else if (frame.type === "typing") {
       clearTimeout(agentTypingTimer);
-      say(frame.typing ? "Agent is typing\u2026" : "");
+      say(frame.typing ? t("widget.agent_typing") : "");
       if (frame.typing) { agentTypingTimer = setTimeout(function () { say(""); }, 10000); }
     } else if (frame.type === "error") {
-      if (window.console) { console.warn("teleplex chat:", frame.code, frame.message); }
+      if (window.console) { console.warn("teleplex chat:", frame.code, frame.reason, frame.message); }
+      if (!ready) { closedFor = frame; return; }  // before "ready": the socket closes next, onclose tells
+      if (frame.client_id && pending[frame.client_id]) {  // that message was refused: it will not be resent
+        var refusedSend = pending[frame.client_id];
+        delete pending[frame.client_id];
+        if (refusedSend.el.parentNode) { refusedSend.el.parentNode.removeChild(refusedSend.el); }
+        if (!input.value && refusedSend.text) { input.value = refusedSend.text; }  // to mend and send again
+      }
+      say(errorText(frame));
     }
   }
 
@@ -213,7 +265,7 @@
     var last = nodes[nodes.length - 1];
     if (old && old.previousSibling === last) { return; }
     if (old) { old.parentNode.removeChild(old); }
-    var label = el("div", "tpx-seen", "Seen");
+    var label = el("div", "tpx-seen", t("widget.seen"));
     last.parentNode.insertBefore(label, last.nextSibling);
   }
 
@@ -256,14 +308,14 @@
   }
   function download(messageId) {
     return authorised(attachmentUrl(messageId)).then(function (r) {
-      if (!r.ok) { throw new Error("The file could not be loaded"); }
+      if (!r.ok) { throw new Error(t("widget.file_not_loaded")); }
       return r.blob();
     }).then(function (blob) { return URL.createObjectURL(blob); });
   }
   function showMedia(node, m) {
     var box = el("div", "tpx-media");
     box.setAttribute("data-media-kind", m.media.kind || "document");
-    var name = m.media.filename || "attachment";
+    var name = m.media.filename || t("widget.attachment");
     if (m.media.kind === "image") {
       var img = el("img"); img.alt = name;
       download(m.id).then(function (url) { img.src = url; }).catch(function (e) { img.alt = e.message; });
@@ -292,12 +344,9 @@
     pending[cid] = { file: true, el: node };
     var url = attachmentUrl(null) + "?client_id=" + cid + "&filename=" + encodeURIComponent(file.name);
     authorised(url, { method: "POST", headers: { "content-type": file.type || "application/octet-stream" }, body: file })
-      .then(function (r) {
-        return r.json().then(function (doc) { return { status: r.status, doc: doc }; });
-      }).then(function (res) {
-        if (res.status !== 200 && res.status !== 201) {
-          throw new Error(res.doc.error ? res.doc.error.message : "The file could not be sent");
-        }
+      .then(answer, function () { throw refused(null, "widget.file_not_sent"); })
+      .then(function (res) {
+        if (res.status !== 200 && res.status !== 201) { throw refused(res.doc.error, "widget.file_not_sent"); }
       }).catch(function (e) {
         delete pending[cid];
         if (node.parentNode) { node.parentNode.removeChild(node); }
