@@ -60,6 +60,12 @@ def _visible_text(page: Any) -> str:
     }""")
 
 
+def _raw_labels(page: Any) -> list[str]:
+    """Form labels that show the API's field key (`penalty`, `open`) instead of a catalogue label."""
+    texts = page.locator(".resource-form label[for]").all_inner_texts()
+    return [x for x in (t.replace("*", "").strip() for t in texts) if re.fullmatch(r"[a-z][a-z0-9_]*", x)]
+
+
 @pytest.mark.browser
 def test_login_page_speaks_the_browsers_language(live_center: LiveCenter, chromium: Any) -> None:
     from playwright.sync_api import expect
@@ -158,6 +164,20 @@ def test_spanish_main_screens_show_no_english_string(live_center: LiveCenter, ch
     page.locator("#admin-new").click()  # the generic form, labelled from the catalogue
     expect(page.locator(".resource-form")).to_be_visible()
     assert _english_left(_visible_text(page)) == [], "/admin/queues (new)"
+    assert _raw_labels(page) == [], "/admin/queues (new)"
+    # forms whose rows have their own fields: opening hours and holidays, an agent's queues with a penalty
+    for path, labels in (("/admin/business-hours", ["Día", "Abre", "Cierra", "Fecha"]),
+                         ("/admin/agents", ["Cola", "Penalización"])):
+        page.goto(live_center.url + path)
+        page.locator("#admin-new").click()
+        add_row = page.get_by_role("button", name="Añadir una fila")
+        expect(add_row.first).to_be_visible()
+        for i in range(add_row.count()):
+            add_row.nth(i).click()
+        for text in labels:
+            expect(page.locator(".rows-editor label", has_text=re.compile(rf"^{text}")).first).to_be_visible()
+        assert _english_left(_visible_text(page)) == [], f"{path} (new, with rows)"
+        assert _raw_labels(page) == [], f"{path} (new, with rows)"
     page.goto(live_center.url + "/admin/campaigns")
     page.get_by_role("button", name="Listas").click()  # a campaign's lists, then the upload form of a new one
     page.locator("#list-name").fill("Octubre")

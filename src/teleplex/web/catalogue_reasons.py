@@ -2,7 +2,8 @@
 
 A `Conflict` or `InvalidInput` carries a stable `reason` (core/errors.py); errors.js says it in the page's
 language, filling placeholders from the error's `details` (`{field}` as the field's label, a list joined with
-commas). Both languages use the same placeholders; tests/unit/test_error_reasons.py holds every raise in
+commas, a `{state}`, `{status}`, `{kind}` or `{dial_mode}` in the catalogue's words: see WORDS in errors.js).
+Both languages use the same placeholders; tests/unit/test_error_reasons.py holds every raise in
 src/teleplex to a row here (or in catalogue.py).
 """
 

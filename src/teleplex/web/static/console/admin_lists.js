@@ -2,9 +2,11 @@
 // report (how many were imported, updated or already there, and every rejected row with its reason). The file
 // goes to the API as it is; the server reads its encoding and delimiter and says what it could not use.
 
-import { api, t, fmt, el, toast } from "./common.js";
+import { PAGE, api, t, fmt, el, toast } from "./common.js";
+import { localizeError } from "./errors.js";
 
-/** Uploads the file's bytes as text/csv (the import route takes the file itself, not a form). */
+/** Uploads the file's bytes as text/csv (the import route takes the file itself, not a form); a refusal is said
+ * in the page's language, as api() does. */
 async function upload(listId, file, params) {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) if (value) query.append(name, value);
@@ -13,7 +15,8 @@ async function upload(listId, file, params) {
       method: "POST", credentials: "same-origin", body: await file.arrayBuffer(),
       headers: { "Content-Type": "text/csv", "X-Requested-With": "teleplex-web" } });
     const data = await response.json().catch(() => null);
-    return { ok: response.ok, data, error: response.ok ? null : (data && data.error) || { message: `HTTP ${response.status}` } };
+    const error = response.ok ? null : (data && data.error) || { message: `HTTP ${response.status}` };
+    return { ok: response.ok, data, error: localizeError(error, t, PAGE.language) };
   } catch {
     return { ok: false, data: null, error: { message: t("error.network") } };
   }

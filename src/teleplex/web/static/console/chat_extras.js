@@ -2,13 +2,18 @@
 // when it failed), the files in the conversation (images inline, other files to download), sending a file,
 // "typing…" both ways, and WhatsApp's 24-hour window with its approved templates once it has closed.
 
-import { api, t, fmt, el, toast } from "./common.js";
+import { PAGE, api, t, fmt, el, toast } from "./common.js";
+import { localizeError } from "./errors.js";
 
-/** The delivery status of an outgoing message, as the agent reads it. */
+/** The delivery status of an outgoing message, as the agent reads it. The provider's reason is English; on
+ * other pages a provider error code the catalogue knows (`delivery.<code>`) is said in the page's language,
+ * the provider's own words kept in the title. */
 export function statusNode(m) {
   const failed = m.status === "failed";
-  const reason = m.error_message || m.error_code || "";
-  return el("span", { class: `status${failed ? " failed" : ""}`, dataset: { status: m.status }, title: failed ? reason : null },
+  const original = m.error_message || m.error_code || "";
+  const key = `delivery.${m.error_code}`;
+  const reason = PAGE.language !== "en" && m.error_code && t(key) !== key ? t(key) : original;
+  return el("span", { class: `status${failed ? " failed" : ""}`, dataset: { status: m.status }, title: failed ? original : null },
     " · ", failed && reason ? t("console.delivery_failed", { reason }) : t(`status.${m.status}`));
 }
 
@@ -42,7 +47,10 @@ export async function uploadFile(interactionId, file) {
     return { ok: false, error: { message: t("error.network") } };
   }
   const data = await response.json().catch(() => null);
-  if (!response.ok) return { ok: false, error: (data && data.error) || { message: `HTTP ${response.status}` } };
+  if (!response.ok) {
+    const error = (data && data.error) || { message: `HTTP ${response.status}` };
+    return { ok: false, error: localizeError(error, t, PAGE.language) };
+  }
   return { ok: true, body: { media_url: data.media_url, media_kind: data.media_kind, filename: data.filename } };
 }
 
