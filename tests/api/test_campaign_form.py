@@ -78,10 +78,18 @@ async def test_bad_answers_are_422_naming_each_field(api, clean_database, clock)
         "answers.visit": "must be a date like 2026-01-31",
     }
     assert r.json()["error"]["message"] == "answers.colour: is not a field of this campaign's form"
+    codes = {d["field"]: (d["type"], d["ctx"]) for d in r.json()["error"]["details"]}
+    assert codes == {  # stable, so a client can say each in its user's language (as validation errors)
+        "answers.colour": ("extra_forbidden", {}),
+        "answers.plan": ("literal_error", {"expected": ["gold", "silver"]}),
+        "answers.age": ("float_type", {}),
+        "answers.consent": ("missing", {}),
+        "answers.visit": ("date_parsing", {}),
+    }
     r = await api.client.put(f"/api/v1/campaign-attempts/{attempt_id}/form", json={"answers": {"plan": "gold"}},
                              headers=ana)  # fmt: skip
     assert r.status_code == 422 and r.json()["error"]["details"] == [
-        {"field": "answers.consent", "message": "is required"}]
+        {"field": "answers.consent", "type": "missing", "message": "is required", "ctx": {}}]
     assert (await api.get(f"campaign-attempts/{attempt_id}/form", ana)).json()["answers"] == {}  # nothing saved
     r = await api.client.put(f"/api/v1/campaign-attempts/{attempt_id}/form", json={"answers": []}, headers=ana)
     assert r.status_code == 422

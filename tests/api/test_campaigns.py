@@ -83,6 +83,11 @@ async def test_outside_legal_hours_needs_the_explicit_switch(api):
     r = await api.post("campaigns", {"name": "c", "queue_id": queue["id"], "calling_windows": early,
                                      "allow_outside_legal_hours": True})  # fmt: skip
     assert r.status_code == 201, r.text
+    r = await api.post("campaigns", {"name": "d", "queue_id": queue["id"], "calling_windows": early})
+    assert r.status_code == 422 and r.json()["error"]["reason"] == "campaign_incoherent"
+    [problem] = r.json()["error"]["details"]["problems"]
+    assert (problem["code"], problem["field"], problem["params"]) == (
+        "outside_legal_hours", "calling_windows", {"windows": ["07:30-12:00"]})
 
 
 async def test_import_reports_every_rejected_row_and_keeps_the_rest(api):
@@ -156,6 +161,10 @@ async def test_start_refuses_when_nothing_is_dialable_then_moves_through_the_sta
     _, c, lst = await setup_campaign(api)
     r = await api.post(f"campaigns/{c['id']}/start", None)
     assert r.status_code == 409 and "nothing to dial" in r.json()["error"]["message"]
+    assert r.json()["error"]["reason"] == "campaign_cannot_start"
+    assert r.json()["error"]["details"]["problems"] == [{  # a code to say it by, the English for people and logs
+        "code": "nothing_to_dial", "field": None, "params": {},
+        "message": "nothing to dial: no pending lead in an active list (or all are on do-not-call)"}]
     await upload(api, lst["id"], CSV)
     assert (await api.post(f"campaigns/{c['id']}/pause", None)).status_code == 409  # draft cannot pause
     for action, state in (("start", "running"), ("pause", "paused"), ("start", "running"), ("stop", "stopped")):
@@ -170,6 +179,9 @@ async def test_predictive_needs_an_abandon_message_to_start(api):
     await upload(api, lst["id"], CSV)
     r = await api.post(f"campaigns/{c['id']}/start", None)
     assert r.status_code == 409 and "abandon_message" in r.json()["error"]["message"]
+    [problem] = r.json()["error"]["details"]["problems"]
+    assert (problem["code"], problem["field"], problem["params"]) == (
+        "abandon_message_missing", "abandon_message", {"dial_mode": "predictive"})
     await api.patch(f"campaigns/{c['id']}", {"abandon_message": "custom/sorry"})
     assert (await api.post(f"campaigns/{c['id']}/start", None)).status_code == 200
 

@@ -108,13 +108,19 @@ async def test_identities_must_be_valid_and_free(api):
     c = await api.create("contacts", ANA)
     r = await api.post("contacts", {"identities": [{"kind": "phone", "value": "202-555-0134"}]})
     assert r.status_code == 409 and str(c["id"]) in r.json()["error"]["message"]
+    error = r.json()["error"]  # a reason and the details its sentence takes, for the Spanish interface
+    assert error["reason"] == "identity_taken"
+    assert (error["details"]["value"], error["details"]["contact_id"]) == ("+12025550134", c["id"])
     r = await api.post("contacts", {"identities": [{"kind": "phone", "value": "call me"}]})
     assert r.status_code == 422 and r.json()["error"]["message"].startswith("identities[0].value")
+    assert r.json()["error"]["reason"] == "identity_value_invalid"
+    assert r.json()["error"]["details"] == {"field": "value", "value": "call me", "identity_kind": "phone"}
     r = await api.post(f"contacts/{c['id']}/identities", {"kind": "telegram", "value": "777000"})
     assert r.status_code == 201 and r.json()["value"] == "777000"
     other = await api.create("contacts", {"display_name": "Bea"})
     r = await api.post(f"contacts/{other['id']}/identities", {"kind": "telegram", "value": "777000"})
     assert r.status_code == 409 and r.json()["error"]["details"]["contact_id"] == c["id"]
+    assert r.json()["error"]["reason"] == "identity_taken"
     assert (await api.delete(f"contacts/{c['id']}/identities/999")).status_code == 404
     ident = next(i for i in (await api.get(f"contacts/{c['id']}")).json()["identities"] if i["kind"] == "telegram")
     assert (await api.delete(f"contacts/{c['id']}/identities/{ident['id']}")).status_code == 204

@@ -93,8 +93,13 @@ async def test_link_identity_is_idempotent_and_refuses_anothers_identity(clean_d
         with pytest.raises(IdentityTaken) as err:
             await link_identity(s, bea.id, "visitor_verified", "crm:42", clock.now(), "webchat")
         assert err.value.status == 409 and err.value.details["contact_id"] == ana.id
-        with pytest.raises(InvalidInput):
+        assert err.value.reason == "identity_taken"
+        with pytest.raises(InvalidInput) as invalid:
             await link_identity(s, bea.id, "email", "nope", clock.now(), "agent")
+        assert invalid.value.reason == "identity_value_invalid"
+        with pytest.raises(InvalidInput) as invalid:
+            await link_identity(s, bea.id, "fax", "1", clock.now(), "agent")
+        assert invalid.value.reason == "identity_kind_unknown" and invalid.value.details["value"] == "fax"
 
 
 async def test_resolve_never_refuses_an_odd_identity_the_channels_hand_over(clean_database, clock):

@@ -17,16 +17,22 @@ from wrapup_calls import call_in_wrapup
 pytestmark = pytest.mark.browser
 
 
+def spanish_page(center: LiveCenter, chromium: Any, username: str) -> tuple[Any, Any, list[str]]:
+    """A Spanish browser signed in as `username` (a user made with language "es"), and its page's errors."""
+    context = chromium.new_context(locale="es-ES", viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, center, username)
+    return context, page, errors
+
+
 def test_admin_form_errors_are_in_spanish_next_to_the_field(live_center: LiveCenter, chromium: Any) -> None:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=20_000)
     make_user(live_center, "rocio", ["admin"], language="es")
     ok(admin(live_center).post("/api/v1/queues", json={"name": "Soporte"}))
-    context = chromium.new_context(locale="es-ES", viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors = watch_errors(page)
-    sign_in(page, live_center, "rocio")
+    context, page, errors = spanish_page(live_center, chromium, "rocio")
     page.goto(live_center.url + "/admin/queues")
 
     page.locator("#admin-new").click()
@@ -56,11 +62,8 @@ def test_a_refusal_written_by_the_service_is_in_spanish(live_center: LiveCenter,
     make_user(live_center, "ines", ["admin"], language="es")
     queue = ok(admin(live_center).post("/api/v1/queues", json={"name": "Cobros"}))
     make_agent(live_center, "tomas", [queue["id"]], number="2701")
-    context = chromium.new_context(locale="es-ES", viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors = watch_errors(page)
+    context, page, errors = spanish_page(live_center, chromium, "ines")
     page.on("dialog", lambda dialog: dialog.accept())  # "delete Cobros?"
-    sign_in(page, live_center, "ines")
     page.goto(live_center.url + "/admin/queues")
 
     page.locator(f"tr[data-id='{queue['id']}'] button.danger").click()
@@ -80,10 +83,7 @@ def test_the_wrapup_refusal_is_in_spanish(live_center: LiveCenter, chromium: Any
     queue = ok(client.post("/api/v1/queues", json={"name": "Ventas", "wrapup_seconds": 600,
                                                    "wrapup_requires": ["disposition", "notes"]}))  # fmt: skip
     agent = make_agent(live_center, "sergio", [queue["id"]], language="es", display_name="Sergio", number="2601")
-    context = chromium.new_context(locale="es-ES", viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors = watch_errors(page)
-    sign_in(page, live_center, "sergio")
+    context, page, errors = spanish_page(live_center, chromium, "sergio")
     page.locator("#agent-login").click()
     expect(page.locator("#state-badge")).to_have_attribute("data-state", "ready")
     call_id = live_center.call(call_in_wrapup(live_center.app.state.engine, queue["id"], agent["id"]))
@@ -102,10 +102,7 @@ def test_a_refusal_with_a_detailed_cause_names_it_in_spanish(live_center: LiveCe
 
     expect.set_options(timeout=20_000)
     make_user(live_center, "adela", ["admin"], language="es")
-    context = chromium.new_context(locale="es-ES", viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors = watch_errors(page)
-    sign_in(page, live_center, "adela")
+    context, page, errors = spanish_page(live_center, chromium, "adela")
     page.goto(live_center.url + "/admin/channels")
 
     page.locator("#admin-new").click()
@@ -137,11 +134,8 @@ def test_a_campaign_refusal_says_the_campaigns_name_and_state_in_spanish(
                    content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
     ok(client.post(f"/api/v1/campaigns/{campaign['id']}/start"))
     make_user(live_center, "bruno", ["admin"], language="es")
-    context = chromium.new_context(locale="es-ES", viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors = watch_errors(page)
+    context, page, errors = spanish_page(live_center, chromium, "bruno")
     page.on("dialog", lambda dialog: dialog.accept())  # "delete Otoño?"
-    sign_in(page, live_center, "bruno")
     page.goto(live_center.url + "/admin/campaigns")
 
     page.locator(f"tr[data-id='{campaign['id']}'] button.danger").click()
@@ -161,10 +155,7 @@ def test_a_refused_lead_file_is_explained_in_spanish(live_center: LiveCenter, ch
     campaign = ok(admin(live_center).post("/api/v1/campaigns",
                                           json={"name": "Invierno", "queue_id": queue["id"]}))
     make_user(live_center, "carla", ["admin"], language="es")
-    context = chromium.new_context(locale="es-ES", viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors = watch_errors(page)
-    sign_in(page, live_center, "carla")
+    context, page, errors = spanish_page(live_center, chromium, "carla")
     page.goto(live_center.url + "/admin/campaigns")
     page.locator(f"tr[data-id='{campaign['id']}']").get_by_role("button", name="Listas").click()
     page.locator("#list-name").fill("Enero")
@@ -191,10 +182,7 @@ def test_a_failed_delivery_is_explained_in_spanish_by_the_providers_code(live_ce
     expect.set_options(timeout=20_000)
     queue, _channel, _site, site_url = setup_chat(live_center, "Ayuda web", "Chat del sitio")
     make_agent(live_center, "elena", [queue["id"]], language="es", display_name="Elena", number="2801")
-    context = chromium.new_context(locale="es-ES", viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors = watch_errors(page)
-    sign_in(page, live_center, "elena")
+    context, page, errors = spanish_page(live_center, chromium, "elena")
     page.locator("#agent-login").click()
     expect(page.locator("#state-badge")).to_have_text("Disponible")
     visitor = visitor_writes(chromium, site_url, "¿Dónde está mi pedido?")
@@ -221,5 +209,30 @@ def test_a_failed_delivery_is_explained_in_spanish_by_the_providers_code(live_ce
     expect(status).to_have_text(" · No entregado: Han pasado más de 24 horas desde la última respuesta del "
                                 "cliente: envíe una plantilla aprobada.")
     expect(status).to_have_attribute("title", english)
+    assert errors == []
+    context.close()
+
+
+def test_a_refused_campaign_start_lists_each_problem_in_spanish(live_center: LiveCenter, chromium: Any) -> None:
+    """A predictive campaign with no abandon message and no leads cannot start: the card lists both problems
+    in Spanish (each said by its code), not the API's English."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    queue = ok(admin(live_center).post("/api/v1/queues", json={"name": "Renovaciones", "channels": ["voice"]}))
+    campaign = ok(admin(live_center).post("/api/v1/campaigns", json={
+        "name": "Renovación anual", "queue_id": queue["id"], "dial_mode": "predictive", "calling_windows": ALL_DAY,
+        "allow_outside_legal_hours": True}))
+    make_user(live_center, "valeria", ["admin"], language="es")
+    context, page, errors = spanish_page(live_center, chromium, "valeria")
+    page.goto(live_center.url + "/campaigns")
+
+    card = page.locator(f"article.campaign[data-campaign-id='{campaign['id']}']")
+    card.get_by_role("button", name="Iniciar").click()
+    expect(card.locator("[role=alert]")).to_have_text(
+        "La campaña todavía no puede empezar: la marcación predictiva puede abandonar llamadas y necesita un "
+        "mensaje que identifique a quien llama; no hay nada que marcar (ningún contacto pendiente en una lista "
+        "activa, o todos están en listas de no llamar).")
+    expect(card.locator(".badge")).to_have_text("borrador")  # refused: still a draft
     assert errors == []
     context.close()

@@ -15,7 +15,8 @@ from pathlib import Path
 from teleplex.web.catalogue import CATALOGUE
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "teleplex"
-CHECKED = {"Conflict", "InvalidInput"}
+# and the subclasses that keep the parent's vague code (contacts' identity errors), so each raise needs a reason
+CHECKED = {"Conflict", "InvalidInput", "IdentityTaken", "InvalidIdentity"}
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

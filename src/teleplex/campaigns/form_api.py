@@ -93,7 +93,8 @@ async def save_form(attempt_id: IdPath, body: FormAnswersIn, session: SessionDep
                                    {"attempt_id": attempt_id}) from None  # fmt: skip
     clean, problems = validate(campaign.form_fields or [], body.answers)
     if problems:
-        details = [{"field": f"answers.{p.field}", "message": p.message} for p in problems]
+        details = [{"field": f"answers.{p.field}", "type": p.type, "message": p.message, "ctx": p.ctx}
+                   for p in problems]
         first = problems[0]
         raise InvalidInput(f"answers.{first.field}: {first.message}", details, reason="form_invalid")
     attempt.form_answers = clean

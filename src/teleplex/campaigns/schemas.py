@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -173,24 +175,41 @@ class CampaignUpdate(CampaignFields):
     wrapup_requires: CampaignWrapupRequires | None = None  # type: ignore[assignment]
 
 
-def campaign_problems(values: dict) -> list[tuple[str, str]]:
-    """Settings that contradict each other, as (field, message); used on create, update and start."""
-    out: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class CampaignProblem:
+    """Why settings cannot stand (or a campaign cannot start): a stable `code` a client says in its own language
+    (the web catalogue's `error.campaign_problem.<code>`, placeholders from `params`), and the English `message`."""
+
+    code: str
+    field: str | None
+    message: str
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"code": self.code, "field": self.field, "message": self.message, "params": self.params}
+
+
+def campaign_problems(values: dict) -> list[CampaignProblem]:
+    """Settings that contradict each other; used on create, update and start."""
+    out: list[CampaignProblem] = []
     if values.get("queue_id") is None and not values.get("agent_ids"):
-        out.append(("queue_id", "queue_id: a campaign needs a queue or explicit agent_ids"))
+        out.append(CampaignProblem("no_queue_or_agents", "queue_id",
+                                   "queue_id: a campaign needs a queue or explicit agent_ids"))  # fmt: skip
     if not values.get("allow_outside_legal_hours"):
         bad = outside_legal_hours(values.get("calling_windows") or [])
         if bad:
-            out.append((
-                "calling_windows",
+            out.append(CampaignProblem(
+                "outside_legal_hours", "calling_windows",
                 f"calling_windows: {', '.join(bad)} reaches outside 08:00-21:00 local time; "
                 "set allow_outside_legal_hours to true only where the law allows it",
+                {"windows": bad},
             ))  # fmt: skip
     starts, ends = values.get("starts_at"), values.get("ends_at")
     if starts is not None and ends is not None and str(ends) <= str(starts):
-        out.append(("ends_at", "ends_at: must be later than starts_at"))
+        out.append(CampaignProblem("ends_before_start", "ends_at", "ends_at: must be later than starts_at"))
     if values.get("machine_action") == "leave_message" and not values.get("machine_message"):
-        out.append(("machine_message", "machine_message: leave_message needs the sound to play"))
+        out.append(CampaignProblem("machine_message_missing", "machine_message",
+                                   "machine_message: leave_message needs the sound to play"))  # fmt: skip
     return out
 
 

@@ -18,7 +18,8 @@ from teleplex.campaigns import dnc_service
 from teleplex.campaigns.csv_import import ParsedFile
 from teleplex.campaigns.models import Attempt, Campaign, CampaignAgent, CampaignDisposition, CampaignList, Lead
 from teleplex.campaigns.rules import Decision, Outcome, decide
-from teleplex.campaigns.schemas import CampaignCreate, CampaignOut, CampaignUpdate, ListOut, campaign_problems
+from teleplex.campaigns.schemas import (CampaignCreate, CampaignOut, CampaignProblem, CampaignUpdate, ListOut,
+                                        campaign_problems)
 from teleplex.campaigns.states import CampaignState, LeadStatus, move
 from teleplex.campaigns.windows import callable_now, windows_from
 from teleplex.center.models import Agent, Disposition, Queue
@@ -96,8 +97,8 @@ async def _check_refs(session: AsyncSession, values: dict[str, Any]) -> None:
 def _check_coherent(values: dict[str, Any]) -> None:
     problems = campaign_problems(values)
     if problems:
-        field, message = problems[0]
-        raise InvalidInput(message, {"field": field, "problems": [m for _, m in problems]},
+        raise InvalidInput(problems[0].message, {"field": problems[0].field,
+                                                 "problems": [p.as_detail() for p in problems]},
                            reason="campaign_incoherent")  # fmt: skip
 
 
@@ -187,24 +188,29 @@ async def delete_campaign(session: AsyncSession, clock: Clock, actor: Actor, cam
     await audit.record(session, clock, actor, "delete", "campaign", before["id"], before, None)
 
 
-async def start_problems(session: AsyncSession, campaign: Campaign, now: datetime) -> list[str]:
+async def start_problems(session: AsyncSession, campaign: Campaign, now: datetime) -> list[CampaignProblem]:
     """Why the campaign cannot start now; empty when it can."""
-    problems = [m for _, m in campaign_problems(snapshot(campaign))]
+    problems = campaign_problems(snapshot(campaign))
     if campaign.ends_at is not None and campaign.ends_at <= now:
-        problems.append("ends_at: the campaign's end date has passed")
+        problems.append(CampaignProblem("end_date_passed", "ends_at", "ends_at: the campaign's end date has passed"))
     if campaign.dial_mode in ("power", "predictive") and not campaign.abandon_message:
-        problems.append(
+        problems.append(CampaignProblem(
+            "abandon_message_missing", "abandon_message",
             "abandon_message: power and predictive dialing can abandon calls; a message identifying the caller "
-            "must be played then"
-        )
+            "must be played then",
+            {"dial_mode": campaign.dial_mode},
+        ))  # fmt: skip
     if campaign.queue_id is None:
         if not campaign.agent_ids:
-            problems.append("agent_ids: no agents to take the calls")
+            problems.append(CampaignProblem("no_agents", "agent_ids", "agent_ids: no agents to take the calls"))
     pending = await session.execute(
         select(func.count(Lead.id)).where(*_dialable_filters(campaign, None))
     )
     if not pending.scalar_one():
-        problems.append("nothing to dial: no pending lead in an active list (or all are on do-not-call)")
+        problems.append(CampaignProblem(
+            "nothing_to_dial", None,
+            "nothing to dial: no pending lead in an active list (or all are on do-not-call)",
+        ))  # fmt: skip
     return problems
 
 
@@ -222,7 +228,7 @@ async def change_state(
     if action == "start":
         problems = await start_problems(session, campaign, now)
         if problems:
-            raise Conflict(f"cannot start: {problems[0]}", {"problems": problems},
+            raise Conflict(f"cannot start: {problems[0].message}", {"problems": [p.as_detail() for p in problems]},
                            reason="campaign_cannot_start")  # fmt: skip
     before = snapshot(campaign)
     campaign.state = target.value

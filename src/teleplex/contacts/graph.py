@@ -67,7 +67,8 @@ async def insert_identity(
             return next(i for i in owner.identities if i.kind == kind.value and i.value == value)
         raise IdentityTaken(
             f"{kind.value} {value} belongs to contact {owner.id if owner else '?'}",
-            {"field": "value", "contact_id": owner.id if owner else None},
+            {"field": "value", "value": value, "contact_id": owner.id if owner else None},
+            reason="identity_taken",
         ) from None
     await session.refresh(contact, ["identities"])
     return identity
@@ -199,7 +200,8 @@ async def link_identity(
     owner = await owner_of(session, k.value, v)
     if owner is not None:
         if owner.id != contact.id:
-            raise IdentityTaken(f"{k.value} {v} belongs to contact {owner.id}", {"field": "value", "contact_id": owner.id})
+            raise IdentityTaken(f"{k.value} {v} belongs to contact {owner.id}",
+                                {"field": "value", "value": v, "contact_id": owner.id}, reason="identity_taken")
         return next(i for i in owner.identities if i.kind == k.value and i.value == v)
     identity = await insert_identity(session, contact, k, v, now, source)
     contact.updated_at = now

@@ -44,7 +44,9 @@ def identity_kind(kind: str) -> IdentityKind:
         return IdentityKind(kind)
     except ValueError:
         allowed = ", ".join(k.value for k in IdentityKind)
-        raise InvalidIdentity(f"kind: unknown identity kind '{kind}'; use one of {allowed}", {"field": "kind"}) from None
+        raise InvalidIdentity(f"kind: unknown identity kind '{kind}'; use one of {allowed}",
+                              {"field": "kind", "value": kind, "allowed": [k.value for k in IdentityKind]},
+                              reason="identity_kind_unknown") from None  # fmt: skip
 
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:
@@ -77,7 +79,9 @@ def normalise(kind: str | IdentityKind, value: str, region: str = DEFAULT_REGION
     else:  # visitor ids and verified identifiers are opaque, compared exactly
         out = v if _OPAQUE.match(v) else None
     if out is None:
-        raise InvalidIdentity(f"value: '{value[:60]}' is not a valid {k.value} identity", {"field": "value"})
+        raise InvalidIdentity(f"value: '{value[:60]}' is not a valid {k.value} identity",
+                              {"field": "value", "value": str(value)[:60], "identity_kind": k.value},
+                              reason="identity_value_invalid")  # fmt: skip
     return k, out
 
 

@@ -198,7 +198,8 @@ async def create_contact(
         owner = await owner_of(session, k.value, v)
         if owner is not None and owner.id != contact.id:
             raise IdentityTaken(f"identities[{i}]: {k.value} {v} belongs to contact {owner.id}",
-                                {"field": f"identities[{i}]", "contact_id": owner.id})  # fmt: skip
+                                {"field": f"identities[{i}]", "value": v, "contact_id": owner.id},
+                                reason="identity_taken")  # fmt: skip
         if owner is None:
             await insert_identity(session, contact, k, v, now, "agent")
     await replace_tags(session, contact.id, _tags(data.tags))

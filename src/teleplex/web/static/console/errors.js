@@ -59,6 +59,23 @@ const DERIVED = {
   },
 };
 
+/** Placeholders of a reason's sentence worked out of details that are not flat: a refused start's problems,
+ * each said by its `code` (placeholders from its `params`), or in the server's English when the catalogue
+ * does not know the code. */
+const REASON_DERIVED = {
+  campaign_cannot_start: (details, t) => {
+    const problems = ((details || {}).problems || []).filter((p) => p && typeof p === "object");
+    if (!problems.length) return {};
+    return { problems: problems.map((p) => campaignProblem(p, t)).join("; ") };
+  },
+};
+
+function campaignProblem(problem, t) {
+  const key = `error.campaign_problem.${problem.code}`;
+  const text = known(key, t) ? filled(key, values(problem.params, t), t) : null;
+  return text === null ? String(problem.message) : text;
+}
+
 /** The catalogue's sentence for `key` filled from `given`, or null when a placeholder it needs is missing. */
 function filled(key, given, t) {
   const needed = [...t(key).matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
@@ -72,7 +89,8 @@ function known(key, t) { return t(key) !== key; }
 function reasonText(error, t) {
   const key = `error.reason.${error.reason}`;
   if (typeof error.reason !== "string" || !known(key, t)) return null;
-  return filled(key, values(error.details, t), t);
+  const derive = REASON_DERIVED[error.reason];
+  return filled(key, { ...values(error.details, t), ...(derive ? derive(error.details, t) : {}) }, t);
 }
 
 /** The catalogue's words for the error's `code` (with DERIVED placeholders), or null as for reasonText. */
