@@ -101,6 +101,8 @@ async def test_import_reports_every_rejected_row_and_keeps_the_rest(api):
     assert rejected[4] == "invalid number" and rejected[5].startswith("empty")
     assert rejected[6].startswith("duplicate within file (first on line 2)")
     assert set(rejected) == {4, 5, 6}
+    coded = [(row["line"], row["code"], row["params"]) for row in report["rejected"]]  # what a client translates
+    assert coded == [(4, "invalid_number", {}), (5, "empty", {}), (6, "duplicate_in_file", {"first_line": 2})]
     leads = (await api.get(f"campaign-lists/{lst['id']}/leads", order="id")).json()["items"]
     assert [lead["phone"] for lead in leads] == ["+12125550100", "+13125550101", "+12135550102"]
     assert leads[0]["timezones"] == ["America/New_York"] and leads[1]["timezones"] == ["America/Chicago"]

@@ -36,7 +36,8 @@ async def test_import_reports_bad_rows_and_skips_known_numbers(api):
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["rows"] == 4 and report["added"] == 1 and report["already"] == 1
-    assert [(x["line"], x["reason"]) for x in report["rejected"]] == [(4, "invalid number"), (5, "empty")]
+    assert [(x["line"], x["code"], x["reason"]) for x in report["rejected"]] == [
+        (4, "invalid_number", "invalid number"), (5, "empty", "empty")]
 
 
 async def test_invalid_numbers_are_422(api):

@@ -147,7 +147,7 @@ def test_a_campaign_refusal_says_the_campaigns_name_and_state_in_spanish(
 
 def test_a_refused_lead_file_is_explained_in_spanish(live_center: LiveCenter, chromium: Any) -> None:
     """The lists screen uploads the file itself (not through api()): its refusal is in Spanish too, with the
-    rejected rows listed."""
+    rejected rows listed and why, in Spanish (by each row's code)."""
     from playwright.sync_api import expect
 
     expect.set_options(timeout=20_000)
@@ -165,7 +165,7 @@ def test_a_refused_lead_file_is_explained_in_spanish(live_center: LiveCenter, ch
     page.locator("#upload-box form button[type=submit]").click()
     expect(page.locator("#upload-error")).to_have_text(
         "No se puede usar el archivo: revise su formato, su codificación y sus columnas.")
-    expect(page.locator("table.rejected tbody tr")).to_have_count(1)
+    expect(page.locator("table.rejected tbody tr td")).to_have_text(["2", "abc", "número no válido"])
     assert errors == []
     context.close()
 

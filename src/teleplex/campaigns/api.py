@@ -274,7 +274,7 @@ def unreadable(exc: csv_import.FileUnreadable) -> InvalidInput:
     message = str(exc) if str(exc).startswith(exc.field) else f"{exc.field}: {exc}"
     details: dict[str, Any] = {"field": exc.field}
     if exc.rejected:
-        details["rejected"] = [{"line": r.line, "reason": r.reason, "value": r.value} for r in exc.rejected[:100]]
+        details["rejected"] = [r.as_detail() for r in exc.rejected[:100]]
     return InvalidInput(message, details, reason="file_unreadable")
 
 
@@ -406,7 +406,9 @@ async def import_dnc(
     for line, raw in rows:
         number = dnc.normalise(raw, settings.phone_region)
         if number is None:
-            rejected.append({"line": line, "reason": "invalid number" if raw else "empty", "value": raw[:100] or None})
+            rejection = (csv_import.Rejection(line, "invalid_number", "invalid number", raw[:100]) if raw
+                         else csv_import.Rejection(line, "empty", "empty"))  # fmt: skip
+            rejected.append(rejection.as_detail())
         else:
             numbers.append(number)
     added, already = await dnc_service.add_many(session, numbers, campaign_id, "import", clock.now())

@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -55,9 +56,18 @@ class ParsedLead:
 
 @dataclass(frozen=True)
 class Rejection:
+    """A row left out of an import: `code` stable (a client says it in its language, `params` filling in the
+    specifics), `reason` the same in English."""
+
     line: int
+    code: str
     reason: str
     value: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"line": self.line, "code": self.code, "reason": self.reason, "value": self.value,
+                "params": self.params}  # fmt: skip
 
 
 @dataclass
@@ -252,12 +262,13 @@ def parse(data: bytes, mapping: ColumnMapping, region: str, *, encoding: str | N
 def _lead(line: int, row: list[str], header: list[str], phone_idx: list[int], named: dict[str, int],
           used_idx: set[int], region: str, rejected: list[Rejection], seen: dict[str, int]) -> ParsedLead | None:
     if len(row) > len(header):
-        rejected.append(Rejection(line, f"has {len(row)} fields but the header has {len(header)}"))
+        rejected.append(Rejection(line, "too_many_fields", f"has {len(row)} fields but the header has {len(header)}",
+                                  params={"fields": len(row), "header": len(header)}))
         return None
     row = row + [""] * (len(header) - len(row))
     raw_phones = [row[i].strip() for i in phone_idx]
     if not any(raw_phones):
-        rejected.append(Rejection(line, "empty: no phone number"))
+        rejected.append(Rejection(line, "empty", "empty: no phone number"))
         return None
     phones: list[str] = []
     for raw in raw_phones:
@@ -266,23 +277,26 @@ def _lead(line: int, row: list[str], header: list[str], phone_idx: list[int], na
             phones.append(e164)
     if not phones:
         bad = next(p for p in raw_phones if p)
-        rejected.append(Rejection(line, "invalid number", bad[:100]))
+        rejected.append(Rejection(line, "invalid_number", "invalid number", bad[:100]))
         return None
     if phones[0] in seen:
-        rejected.append(Rejection(line, f"duplicate within file (first on line {seen[phones[0]]})", phones[0]))
+        rejected.append(Rejection(line, "duplicate_in_file", f"duplicate within file (first on line {seen[phones[0]]})",
+                                  phones[0], {"first_line": seen[phones[0]]}))
         return None
     values = {k: row[i].strip() for k, i in named.items()}
     for key in ("first_name", "last_name"):
         if len(values.get(key, "")) > MAX_NAME:
-            rejected.append(Rejection(line, f"{key} longer than {MAX_NAME} characters"))
+            rejected.append(Rejection(line, "name_too_long", f"{key} longer than {MAX_NAME} characters",
+                                      params={"column": key, "max": MAX_NAME}))
             return None
     zone = values.get("timezone", "")
     if zone and not known_zone(zone):
-        rejected.append(Rejection(line, "unknown time zone", zone[:100]))
+        rejected.append(Rejection(line, "unknown_time_zone", "unknown time zone", zone[:100]))
         return None
     attributes = {header[i]: row[i].strip() for i in range(len(header)) if i not in used_idx and row[i].strip()}
     if any(len(v) > MAX_VALUE for v in attributes.values()):
-        rejected.append(Rejection(line, f"a value is longer than {MAX_VALUE} characters"))
+        rejected.append(Rejection(line, "value_too_long", f"a value is longer than {MAX_VALUE} characters",
+                                  params={"max": MAX_VALUE}))
         return None
     return ParsedLead(
         line=line,

@@ -312,9 +312,14 @@ class RecycleResult(ApiOutput):
 
 
 class RejectedRow(ApiOutput):
+    """A row left out: `code` (`too_many_fields`, `empty`, `invalid_number`, `duplicate_in_file`,
+    `name_too_long`, `unknown_time_zone`, `value_too_long`) with its `params`, `reason` in English."""
+
     line: int
+    code: str
     reason: str
     value: str | None
+    params: dict[str, Any] = {}
 
 
 class ImportReport(ApiOutput):

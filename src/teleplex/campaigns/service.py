@@ -353,7 +353,7 @@ async def import_leads(
     report = {
         "list_id": lst.id, "encoding": parsed.encoding, "delimiter": parsed.delimiter, "columns": parsed.columns,
         "rows": parsed.rows, "added": added, "updated": updated, "unchanged": unchanged,
-        "rejected": [{"line": r.line, "reason": r.reason, "value": r.value} for r in parsed.rejected],
+        "rejected": [r.as_detail() for r in parsed.rejected],
     }  # fmt: skip
     summary = {k: report[k] for k in ("rows", "added", "updated", "unchanged")} | {"rejected": len(parsed.rejected)}
     await audit.record(session, clock, actor, "import", "campaign_list", lst.id, None, summary)

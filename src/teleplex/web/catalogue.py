@@ -494,6 +494,18 @@ _ROWS: list[tuple[str, str, str]] = [
     ("lists.value", "Value", "Valor"),
     ("lists.reason", "Why", "Motivo"),
     ("lists.no_rejected", "Every row was usable.", "Todas las filas eran válidas."),
+    # why an imported row was left out (the report's `code`, placeholders from its `params`)
+    ("lists.rejection.too_many_fields", "has {fields} fields but the header has {header}",
+     "tiene {fields} campos, pero la cabecera tiene {header}"),
+    ("lists.rejection.empty", "empty: no phone number", "vacía: sin número de teléfono"),
+    ("lists.rejection.invalid_number", "invalid number", "número no válido"),
+    ("lists.rejection.duplicate_in_file", "duplicate within the file (first on line {first_line})",
+     "repetida en el archivo (la primera en la línea {first_line})"),
+    ("lists.rejection.name_too_long", "{column} longer than {max} characters",
+     "{column} tiene más de {max} caracteres"),
+    ("lists.rejection.unknown_time_zone", "unknown time zone", "zona horaria desconocida"),
+    ("lists.rejection.value_too_long", "a value is longer than {max} characters",
+     "un valor tiene más de {max} caracteres"),
     # administration
     ("admin.title", "Administration", "Administración"),
     ("admin.denied", "You may not administer Teleplex: your user has no administration rights. Ask an administrator if you need them.",

@@ -79,6 +79,10 @@ def test_the_report_gives_each_rejected_row_its_line_and_reason():
         (6, "duplicate within file (first on line 2)"),
         (9, "has 4 fields but the header has 3"),
     ]
+    assert [(r.code, r.params) for r in result.rejected] == [
+        ("invalid_number", {}), ("empty", {}), ("duplicate_in_file", {"first_line": 2}),
+        ("too_many_fields", {"fields": 4, "header": 3}),
+    ]
     assert [lead.phone for lead in result.leads] == ["+12125550100", "+13125550101"]
     assert result.leads[1].line == 8 and result.rows == 6
 

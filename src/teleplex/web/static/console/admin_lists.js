@@ -22,13 +22,20 @@ async function upload(listId, file, params) {
   }
 }
 
+/** Why a row was left out, in the page's language (by its code); the server's English for a code not known. */
+function rejectionText(r) {
+  const key = `lists.rejection.${r.code}`;
+  const text = t(key, r.params || {});
+  return text === key || /\{\w+\}/.test(text) ? r.reason : text;
+}
+
 function rejectedTable(rows) {
   if (!rows.length) return el("p", { class: "muted" }, t("lists.no_rejected"));
   return el("table", { class: "grid rejected" },
     el("caption", { class: "sr-only" }, t("lists.rejected")),
     el("thead", {}, el("tr", {}, ...["line", "value", "reason"].map((c) => el("th", { scope: "col" }, t(`lists.${c}`))))),
     el("tbody", {}, ...rows.map((r) => el("tr", { dataset: { line: r.line } },
-      el("td", {}, fmt.number(r.line)), el("td", {}, r.value ?? ""), el("td", {}, r.reason)))));
+      el("td", {}, fmt.number(r.line)), el("td", {}, r.value ?? ""), el("td", {}, rejectionText(r))))));
 }
 
 function report(data) {
