@@ -7,6 +7,8 @@ campaign call is in wrap-up shows that call's form."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -28,6 +30,44 @@ FORM = [
     {"name": "seats", "label": "Seats", "type": "number"},
     {"name": "consent", "label": "May we call again", "type": "checkbox"},
 ]
+
+
+@contextmanager
+def preview_console(center: LiveCenter, chromium: Any, desk: str, name: str, username: str, number: str,
+                    **settings: Any) -> Iterator[tuple[Any, dict[str, Any], Any, list[str]]]:  # fmt: skip
+    """A running preview campaign with the form and the leads of CSV on its own queue (the dialer records the
+    calls it is asked to place), and its agent signed in and ready: page, campaign, admin client, errors."""
+    from playwright.sync_api import expect
+
+    client = admin(center)
+    queue = ok(client.post("/api/v1/queues", json={"name": desk, "channels": ["voice"]}))
+    campaign = ok(client.post("/api/v1/campaigns", json={
+        "name": name, "queue_id": queue["id"], "dial_mode": "preview", "trunk": "PJSIP/{number}@carrier",
+        "calling_windows": ALL_DAY, "allow_outside_legal_hours": True, "form_fields": FORM, **settings}))
+    lst = ok(client.post(f"/api/v1/campaigns/{campaign['id']}/lists", json={"name": "today"}))
+    ok(client.post(f"/api/v1/campaign-lists/{lst['id']}/import", params={"phone_column": "phone",
+                   "first_name_column": "first_name", "last_name_column": "last_name"},
+                   content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
+    ok(client.post(f"/api/v1/campaigns/{campaign['id']}/start"))
+    make_agent(center, username, [queue["id"]], display_name=username.capitalize(), number=number)
+
+    async def dialer_on() -> None:
+        state = center.app.state
+        voice: Any = RecordingVoice()
+        state.dialer = CampaignDialer(state.engine, voice, center.settings)
+
+    center.call(dialer_on())
+    try:
+        context = chromium.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        errors = watch_errors(page)
+        sign_in(page, center, username)
+        page.locator("#agent-login").click()
+        expect(page.locator("#state-badge")).to_have_text("Ready")
+        yield page, campaign, client, errors
+        context.close()
+    finally:
+        center.app.state.dialer = None
 
 
 def test_an_agent_fills_the_campaign_form_during_the_call(live_center: LiveCenter, chromium: Any) -> None:
@@ -140,33 +180,9 @@ def test_the_lead_card_shows_the_campaign_form_to_prepare_before_dialing(live_ce
     from playwright.sync_api import expect
 
     expect.set_options(timeout=20_000)
-    client = admin(live_center)
-    queue = ok(client.post("/api/v1/queues", json={"name": "Upgrades desk", "channels": ["voice"]}))
-    campaign = ok(client.post("/api/v1/campaigns", json={
-        "name": "Upgrades", "queue_id": queue["id"], "dial_mode": "preview", "trunk": "PJSIP/{number}@carrier",
-        "calling_windows": ALL_DAY, "allow_outside_legal_hours": True, "form_fields": FORM,
-        "script": "Hi {first_name}, about your {plan} plan"}))
-    lst = ok(client.post(f"/api/v1/campaigns/{campaign['id']}/lists", json={"name": "today"}))
-    ok(client.post(f"/api/v1/campaign-lists/{lst['id']}/import", params={"phone_column": "phone",
-                   "first_name_column": "first_name", "last_name_column": "last_name"},
-                   content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
-    ok(client.post(f"/api/v1/campaigns/{campaign['id']}/start"))
-    make_agent(live_center, "lola", [queue["id"]], display_name="Lola", number="2403")
-
-    voice = RecordingVoice()
-
-    async def dialer_on() -> None:
-        state = live_center.app.state
-        state.dialer = CampaignDialer(state.engine, voice, live_center.settings)  # type: ignore[arg-type]
-
-    live_center.call(dialer_on())
-    try:
-        context = chromium.new_context(viewport={"width": 1280, "height": 720})
-        page = context.new_page()
-        errors = watch_errors(page)
-        sign_in(page, live_center, "lola")
-        page.locator("#agent-login").click()
-        expect(page.locator("#state-badge")).to_have_text("Ready")
+    with preview_console(live_center, chromium, "Upgrades desk", "Upgrades", "lola", "2403",
+                         script="Hi {first_name}, about your {plan} plan") as opened:
+        page, campaign, client, errors = opened
         page.locator(f"li[data-campaign-id='{campaign['id']}']").get_by_role("button", name="Next lead").click()
 
         # Before dialing, the card shows the campaign's form beside the lead, its script and history.
@@ -196,42 +212,15 @@ def test_the_lead_card_shows_the_campaign_form_to_prepare_before_dialing(live_ce
         attempts = ok(client.get(f"/api/v1/campaigns/{campaign['id']}/attempts"))["items"]
         assert [a["form_answers"] for a in attempts] == [{"plan": "gold", "seats": 3, "consent": True}]
         assert errors == []
-        context.close()
-    finally:
-        live_center.app.state.dialer = None
 
 
 def test_the_lead_card_and_its_answers_survive_a_reload(live_center: LiveCenter, chromium: Any) -> None:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=20_000)
-    client = admin(live_center)
-    queue = ok(client.post("/api/v1/queues", json={"name": "Loyalty desk", "channels": ["voice"]}))
-    campaign = ok(client.post("/api/v1/campaigns", json={
-        "name": "Loyalty", "queue_id": queue["id"], "dial_mode": "preview", "trunk": "PJSIP/{number}@carrier",
-        "calling_windows": ALL_DAY, "allow_outside_legal_hours": True, "form_fields": FORM}))
-    lst = ok(client.post(f"/api/v1/campaigns/{campaign['id']}/lists", json={"name": "today"}))
-    ok(client.post(f"/api/v1/campaign-lists/{lst['id']}/import", params={"phone_column": "phone",
-                   "first_name_column": "first_name", "last_name_column": "last_name"},
-                   content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
-    ok(client.post(f"/api/v1/campaigns/{campaign['id']}/start"))
-    make_agent(live_center, "marta", [queue["id"]], display_name="Marta", number="2404")
-
-    voice = RecordingVoice()
-
-    async def dialer_on() -> None:
-        state = live_center.app.state
-        state.dialer = CampaignDialer(state.engine, voice, live_center.settings)  # type: ignore[arg-type]
-
-    live_center.call(dialer_on())
     drafts = "Object.keys(sessionStorage).filter((k) => k.startsWith('tpx-draft:'))"
-    try:
-        context = chromium.new_context(viewport={"width": 1280, "height": 720})
-        page = context.new_page()
-        errors = watch_errors(page)
-        sign_in(page, live_center, "marta")
-        page.locator("#agent-login").click()
-        expect(page.locator("#state-badge")).to_have_text("Ready")
+    with preview_console(live_center, chromium, "Loyalty desk", "Loyalty", "marta", "2404") as opened:
+        page, campaign, client, errors = opened
         item = page.locator(f"li[data-campaign-id='{campaign['id']}']")
         next_lead = item.get_by_role("button", name="Next lead")
         next_lead.click()
@@ -273,42 +262,15 @@ def test_the_lead_card_and_its_answers_survive_a_reload(live_center: LiveCenter,
         expect(page.locator("#campaign-list li")).to_have_count(1)
         expect(card.locator("article.lead")).to_have_count(0)
         assert errors == []
-        context.close()
-    finally:
-        live_center.app.state.dialer = None
 
 
 def test_the_call_form_and_its_answers_survive_a_reload(live_center: LiveCenter, chromium: Any) -> None:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=20_000)
-    client = admin(live_center)
-    queue = ok(client.post("/api/v1/queues", json={"name": "Renewals desk", "channels": ["voice"]}))
-    campaign = ok(client.post("/api/v1/campaigns", json={
-        "name": "Second year", "queue_id": queue["id"], "dial_mode": "preview", "trunk": "PJSIP/{number}@carrier",
-        "calling_windows": ALL_DAY, "allow_outside_legal_hours": True, "form_fields": FORM}))
-    lst = ok(client.post(f"/api/v1/campaigns/{campaign['id']}/lists", json={"name": "today"}))
-    ok(client.post(f"/api/v1/campaign-lists/{lst['id']}/import", params={"phone_column": "phone",
-                   "first_name_column": "first_name", "last_name_column": "last_name"},
-                   content=CSV.encode(), headers={"content-type": "text/csv"}))  # fmt: skip
-    ok(client.post(f"/api/v1/campaigns/{campaign['id']}/start"))
-    make_agent(live_center, "nora", [queue["id"]], display_name="Nora", number="2405")
-
-    voice = RecordingVoice()
-
-    async def dialer_on() -> None:
-        state = live_center.app.state
-        state.dialer = CampaignDialer(state.engine, voice, live_center.settings)  # type: ignore[arg-type]
-
-    live_center.call(dialer_on())
     drafts = "Object.keys(sessionStorage).filter((k) => k.startsWith('tpx-draft:'))"
-    try:
-        context = chromium.new_context(viewport={"width": 1280, "height": 720})
-        page = context.new_page()
-        errors = watch_errors(page)
-        sign_in(page, live_center, "nora")
-        page.locator("#agent-login").click()
-        expect(page.locator("#state-badge")).to_have_text("Ready")
+    with preview_console(live_center, chromium, "Renewals desk", "Second year", "nora", "2405") as opened:
+        page, campaign, client, errors = opened
         page.locator(f"li[data-campaign-id='{campaign['id']}']").get_by_role("button", name="Next lead").click()
         card = page.locator("#lead-card")
         card.locator(".lead-form").get_by_label("Seats").fill("4")  # prepared before dialing
@@ -336,9 +298,6 @@ def test_the_call_form_and_its_answers_survive_a_reload(live_center: LiveCenter,
         expect(page.locator("#state-badge")).not_to_be_empty()  # shown once the campaigns panel has loaded
         expect(call_form).to_have_count(0)
         assert errors == []
-        context.close()
-    finally:
-        live_center.app.state.dialer = None
 
 
 def test_a_console_opened_during_a_campaign_calls_wrapup_shows_its_form(live_center: LiveCenter,
