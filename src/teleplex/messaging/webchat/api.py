@@ -8,6 +8,7 @@ providers' webhooks they stay out of the OpenAPI document (tests/api/test_webcha
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
 import asyncio
+import functools
 import json
 import random
 from pathlib import Path
@@ -78,10 +79,16 @@ async def put_widget(
 # --- the embeddable script --------------------------------------------------------------------------------
 
 
+@functools.cache
+def _widget_script() -> str:
+    """Made once per process: the file and the catalogue change only with a new release."""
+    return widget_strings.render(WIDGET_JS.read_text(encoding="utf-8"))
+
+
 @public.get("/widget.js")
 async def widget_js() -> Response:
     """The script, with its words in every language written in (widget_strings.py)."""
-    return Response(widget_strings.render(WIDGET_JS.read_text(encoding="utf-8")),
+    return Response(_widget_script(),
                     media_type="text/javascript; charset=utf-8",
                     headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
 

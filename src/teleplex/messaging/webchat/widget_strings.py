@@ -8,7 +8,6 @@ of the REST errors and of the WebSocket's error frames). It picks the language i
 
 from __future__ import annotations
 
-import functools
 import json
 
 from teleplex.web.catalogue import CATALOGUE
@@ -32,7 +31,6 @@ def table() -> dict[str, dict[str, str]]:
     return {language: {key: CATALOGUE[key][language] for key in keys} for language in LANGUAGES}
 
 
-@functools.cache
 def render(source: str) -> str:
     """widget.js with the table in place of its mark (ASCII-escaped: safe whatever the page's charset)."""
     return source.replace(MARK, json.dumps(table(), separators=(",", ":")), 1)
