@@ -789,6 +789,9 @@ def main() -> int:
             "TELEPLEX_DATABASE_URL": url, "TELEPLEX_ADMIN_PASSWORD": admin_password,
             "TELEPLEX_HTTP_HOST": "127.0.0.1", "TELEPLEX_HTTP_PORT": str(port), "TELEPLEX_VAR_DIR": str(work / "var"),
             "TELEPLEX_COOKIE_SECURE": "false", "TELEPLEX_LOG_LEVEL": "WARNING",
+            # every load visitor comes from 127.0.0.1, and each chatter sends faster than a person does
+            "TELEPLEX_WEBCHAT_SESSIONS_PER_MINUTE": "1000000", "TELEPLEX_WEBCHAT_SESSIONS_BURST": "1000000",
+            "TELEPLEX_WEBCHAT_MESSAGES_PER_MINUTE": "1000000", "TELEPLEX_WEBCHAT_MESSAGES_BURST": "1000000",
         }  # fmt: skip
         teleplex = str(Path(sys.executable).parent / "teleplex")
         subprocess.run([teleplex, "migrate"], env=env, check=True, capture_output=True, timeout=180)

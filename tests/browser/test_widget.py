@@ -5,6 +5,7 @@ attaches a picture (the agent's side stores it), the agent sends a PDF the visit
 
 from __future__ import annotations
 
+import re
 import struct
 import time
 import zlib
@@ -18,6 +19,7 @@ from teleplex.messaging.models import Message
 from teleplex.messaging.outbox import enqueue_outgoing
 from teleplex.messaging.providers.base import MessageKind, OutgoingContent
 from teleplex.messaging.webchat import attachments
+from teleplex.messaging.webchat.limits import Rate, WebchatLimits
 
 pytestmark = pytest.mark.browser
 
@@ -224,9 +226,21 @@ def test_a_spanish_page_tells_its_visitor_why_in_spanish(center: Center, chromiu
             files=[{"name": "tool.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ\x90\x00"}])
         expect(note).to_have_text("No se pueden enviar archivos de este tipo.")
         expect(page.locator(".tpx-msg")).to_have_count(0)
-
         assert [m for m in _messages(center) if m.channel_id == channel["id"]] == []
+
+        # Faster than the pace allowed (here one message a minute): told how long to wait, the text kept.
+        center.runtime.webchat_limits = WebchatLimits(Rate(per_minute=1, burst=1), Rate(per_minute=60, burst=100))
+        page.locator("textarea[name=text]").fill("")  # the too-long text came back to the box above
+        page.evaluate("window.TeleplexChat.send('Hola')")
+        page.evaluate("window.TeleplexChat.send('¿Hay alguien?')")
+        expect(note).to_have_text(re.compile(
+            r"^Va más rápido de lo que podemos atender: vuelva a intentarlo en \d+ s\.$"))
+        expect(page.locator(".tpx-msg")).to_have_count(1)
+        expect(page.locator("textarea[name=text]")).to_have_value("¿Hay alguien?")
+        _wait_for("the first message stored", lambda: [m.text for m in _messages(center)
+                                                        if m.channel_id == channel["id"]] == ["Hola"])
         assert errors == []
         context.close()
     finally:
+        center.runtime.webchat_limits = WebchatLimits.from_settings(center.settings)
         site.shutdown()

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     webchat_attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     webchat_attachment_types: list[str] = Field(default_factory=lambda: [
         "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"])
+    # how fast anonymous visitors may go (messaging/webchat/limits.py): messages and files per visitor, sessions
+    # per client address; a first burst at once, then so many a minute
+    webchat_messages_per_minute: float = Field(60.0, gt=0, le=1_000_000)
+    webchat_messages_burst: int = Field(20, ge=1, le=1_000_000)
+    webchat_sessions_per_minute: float = Field(30.0, gt=0, le=1_000_000)
+    webchat_sessions_burst: int = Field(60, ge=1, le=1_000_000)
     # the campaign dialer (campaigns/live.py): how often it paces, and AMD's measured false-positive rate
     dialer_tick_seconds: float = Field(1.0, gt=0, le=10)
     dialer_amd_false_positive_rate: float = Field(0.01, ge=0, lt=0.5)

@@ -26,6 +26,7 @@ from teleplex.messaging.polling import TelegramPoller
 from teleplex.messaging.providers.telegram import TelegramClient
 from teleplex.messaging.schemas import ChannelKind
 from teleplex.messaging.templates import TemplateCatalogue
+from teleplex.messaging.webchat.limits import WebchatLimits
 
 log = get_logger("teleplex.messaging")
 
@@ -53,6 +54,7 @@ class MessagingRuntime:
         self._stop = asyncio.Event()
         self._channels: dict[int, tuple[float, Channel]] = {}
         self.templates = TemplateCatalogue(self.providers, clock)  # Meta's approved WhatsApp templates, cached
+        self.webchat_limits = WebchatLimits.from_settings(settings)  # anonymous visitors' pace
 
     async def webhook_channel(self, channel_id: int) -> Channel | None:
         """The channel a webhook names, read at most every few seconds: under a burst of deliveries, one read

@@ -155,6 +155,8 @@ REASONS: list[tuple[str, str, str]] = [
     ("token_expired", "The chat session has expired: reload the page.",
      "La sesión del chat ha caducado: vuelva a cargar la página."),
     ("chat_closed", "This chat is closed for now.", "Este chat está cerrado por ahora."),
+    ("rate_limited", "That is faster than we can take: try again in {retry_after} s.",
+     "Va más rápido de lo que podemos atender: vuelva a intentarlo en {retry_after} s."),
     ("chat_not_found", "This chat is not available.", "Este chat no está disponible."),
     ("origin_not_allowed", "This chat cannot be used on this site.", "Este chat no se puede usar en este sitio."),
     ("identity_invalid", "Your identity could not be verified.", "No se pudo verificar su identidad."),

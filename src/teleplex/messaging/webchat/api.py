@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from teleplex.auth.deps import require
 from teleplex.auth.principal import Principal
 from teleplex.core.deps import ClockDep, SessionDep
-from teleplex.core.errors import InvalidInput, NotFound, TeleplexError
+from teleplex.core.errors import InvalidInput, NotFound, TeleplexError, TooManyAttempts
 from teleplex.core.http import error_body
 from teleplex.core.logging import get_logger
 from teleplex.core.schemas import MAX_ID
@@ -31,6 +31,7 @@ from teleplex.messaging.runtime import MessagingRuntime, runtime_for
 from teleplex.messaging.webchat import attachments, frames, service, widget_strings
 from teleplex.messaging.webchat.errors import OriginNotAllowed, TokenInvalid, WidgetDisabled
 from teleplex.messaging.webchat.hub import Appended, Listener, hub_for
+from teleplex.messaging.webchat.limits import RateLimited
 from teleplex.messaging.webchat.models import WebchatVisitor
 from teleplex.messaging.webchat.schemas import SessionIn, SessionOut, WidgetConfig, WidgetOut
 
@@ -105,6 +106,8 @@ def _cors(origin: str | None) -> dict[str, str]:
 
 def _error(exc: TeleplexError, headers: dict[str, str]) -> JSONResponse:
     body = error_body(exc.code, exc.message, exc.details, exc.reason)
+    if isinstance(exc, TooManyAttempts):
+        headers = {**headers, "Retry-After": str(exc.retry_after)}
     return JSONResponse(body, exc.status, headers=headers)
 
 
@@ -138,6 +141,8 @@ async def create_session(request: Request, ref: Annotated[str, PathParam(max_len
             widget, channel = await service.resolve_widget(session, ref)
             service.check_origin(widget, origin)
             headers = _cors(origin)
+            runtime.webchat_limits.session(request.client.host if request.client else None,
+                                           runtime.clock.monotonic())
             body = await _session_body(request)
             out = await service.open_session(session, runtime.clock, runtime.box, widget, channel, origin, body)
     except TeleplexError as exc:
@@ -223,6 +228,7 @@ async def upload_attachment(request: Request, ref: Annotated[str, PathParam(max_
         service.check_origin(widget, origin)
         headers = _cors(origin)
         channel, visitor = await _visitor_of(request, runtime, ref)
+        runtime.webchat_limits.message(visitor.id, runtime.clock.monotonic())  # before reading the file
         client_id = request.query_params.get("client_id", "")
         if not frames.CLIENT_ID.match(client_id):
             raise InvalidInput("client_id: 8 to 64 letters, digits, '-' or '_'", {"field": "client_id"},
@@ -470,6 +476,11 @@ class VisitorConnection:
     async def _handle(self, raw: str | None) -> dict[str, Any] | None:
         frame = frames.parse(raw)
         runtime = self.runtime
+        if isinstance(frame, frames.Send):
+            try:  # before any work: a flood costs a dictionary look-up per frame
+                runtime.webchat_limits.message(self.visitor_id, runtime.clock.monotonic())
+            except RateLimited as exc:
+                return frames.error_frame(exc, frame.client_id)
         if isinstance(frame, frames.Ping):
             await self.flush()  # a pong follows every event stored before the ping: a sync point
             return {"type": "pong"}

@@ -117,7 +117,7 @@ def parse(raw: str | bytes | None) -> Frame:
     raise FrameInvalid("type: one of message, typing, read, ping, auth")
 
 
-def error_frame(exc: TeleplexError | FrameInvalid) -> dict[str, Any]:
+def error_frame(exc: TeleplexError | FrameInvalid, client_id: str | None = None) -> dict[str, Any]:
     """The error frame for a refusal: `code` and the English `message` as ever, and the `reason` the widget
     says in the visitor's language (placeholders from `details`); `client_id` when one message was refused."""
     frame: dict[str, Any] = {"type": "error", "code": exc.code, "message": exc.message,
@@ -125,5 +125,7 @@ def error_frame(exc: TeleplexError | FrameInvalid) -> dict[str, Any]:
     if exc.details is not None:
         frame["details"] = exc.details
     if isinstance(exc, FrameInvalid) and exc.client_id is not None:
-        frame["client_id"] = exc.client_id
+        client_id = exc.client_id
+    if client_id is not None:
+        frame["client_id"] = client_id
     return frame

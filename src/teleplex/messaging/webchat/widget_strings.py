@@ -15,13 +15,13 @@ from teleplex.web.i18n import LANGUAGES
 
 MARK = "/*teleplex:strings*/{}"  # in widget.js, where the table goes
 
-# What a visitor can be told: frames.py, errors.py, attachments.py, tokens.py and the session call's body.
+# What a visitor can be told: frames.py, errors.py, attachments.py, tokens.py, limits.py and the session call's body.
 REASONS = (
     "frame_invalid", "frame_too_large", "client_id_format", "text_empty", "text_too_long", "text_unsupported",
     "already_authenticated", "read_not_in_chat", "frame_failed", "auth_frame_first", "after_not_number",
     "token_invalid", "token_expired", "chat_closed", "chat_not_found", "origin_not_allowed",
     "identity_invalid", "visitor_key_invalid", "identifier_hash_pair", "body_too_large", "body_not_json", "invalid_value",
-    "file_empty", "file_too_large", "file_type_refused",
+    "file_empty", "file_too_large", "file_type_refused", "rate_limited",
 )
 
 
