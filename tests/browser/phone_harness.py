@@ -23,13 +23,14 @@ import uvicorn
 from fastapi.responses import HTMLResponse
 from websockets.asyncio.client import connect
 
+from teleplex.core.db import Database
 from teleplex.voice.sandbox import SandboxState
 from widget_harness import CHROMIUM, _free_socket, _need
 
 _INTEGRATION = Path(__file__).resolve().parents[1] / "integration"
 sys.path.insert(0, str(_INTEGRATION))  # voice_harness: the one voice center and SIPp caller of the tests
 
-from voice_harness import VoiceCenter, eventually  # noqa: E402
+from voice_harness import VoiceCenter, eventually, running_center  # noqa: E402
 
 
 def _integration_fixtures() -> Any:
@@ -111,6 +112,19 @@ async def served(center: VoiceCenter) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+# The voice center of the browser-phone tests and its app served for the browser (one per test).
+@pytest.fixture
+async def center(sandbox_state: SandboxState, clean_database: Database) -> AsyncIterator[VoiceCenter]:
+    async with running_center(sandbox_state, clean_database) as c:
+        yield c
+
+
+@pytest.fixture
+async def base_url(center: VoiceCenter) -> AsyncIterator[str]:
+    async with served(center) as url:
+        yield url
 
 
 class PhonePage:

@@ -3,7 +3,6 @@ over WebSocket, and a customer's call routed to it, answered, keyed and hung up 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,6 +12,8 @@ from teleplex.voice.ari import AriError
 from teleplex.voice.sandbox import SandboxState
 from teleplex.voice.webrtc import sorcery_objects, ws_url_for
 from phone_harness import (  # noqa: F401 - fixtures
+    base_url,
+    center,
     AriWatcher,
     PhonePage,
     asterisk_sandbox,
@@ -23,18 +24,6 @@ from phone_harness import (  # noqa: F401 - fixtures
     start_sandbox,
 )
 from voice_harness import VoiceCenter, eventually, place_call, running_center
-
-
-@pytest.fixture
-async def center(sandbox_state: SandboxState, clean_database: Database) -> AsyncIterator[VoiceCenter]:
-    async with running_center(sandbox_state, clean_database) as c:
-        yield c
-
-
-@pytest.fixture
-async def base_url(center: VoiceCenter) -> AsyncIterator[str]:
-    async with served(center) as url:
-        yield url
 
 
 async def agent_with_token(center: VoiceCenter, did: str) -> tuple[dict[str, Any], str]:

@@ -10,15 +10,15 @@ Skipped outside CI where the sandbox or chromium is missing (the fixtures of pho
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from playwright.async_api import expect
 
-from teleplex.core.db import Database
 from teleplex.voice.sandbox import SandboxState
 from phone_harness import (  # noqa: F401 - fixtures
+    base_url,
+    center,
     AgentBrowser,
     asterisk_sandbox,
     chromium,
@@ -27,21 +27,9 @@ from phone_harness import (  # noqa: F401 - fixtures
     served,
     start_sandbox,
 )
-from voice_harness import VoiceCenter, eventually, place_call, running_center
+from voice_harness import VoiceCenter, eventually, place_call
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser]
-
-@pytest.fixture
-async def center(sandbox_state: SandboxState, clean_database: Database) -> AsyncIterator[VoiceCenter]:
-    async with running_center(sandbox_state, clean_database) as c:
-        yield c
-
-
-@pytest.fixture
-async def base_url(center: VoiceCenter) -> AsyncIterator[str]:
-    async with served(center) as url:
-        yield url
-
 
 async def username_of(center: VoiceCenter, agent: dict[str, Any]) -> str:
     return (await center.get(f"users/{agent['user_id']}")).json()["username"]

@@ -8,16 +8,16 @@ Skipped outside CI where the sandbox or chromium is missing (the fixtures of pho
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import expect
 
-from teleplex.core.db import Database
 from teleplex.voice.sandbox import SandboxState
 from phone_harness import (  # noqa: F401 - fixtures
+    base_url,
+    center,
     asterisk_sandbox,
     chromium,
     sandbox_state,
@@ -25,21 +25,9 @@ from phone_harness import (  # noqa: F401 - fixtures
     served,
     start_sandbox,
 )
-from voice_harness import ANSWERS, VoiceCenter, eventually, place_call, running_center
+from voice_harness import ANSWERS, VoiceCenter, eventually, place_call
 
 pytestmark = pytest.mark.asterisk
-
-
-@pytest.fixture
-async def center(sandbox_state: SandboxState, clean_database: Database) -> AsyncIterator[VoiceCenter]:
-    async with running_center(sandbox_state, clean_database) as c:
-        yield c
-
-
-@pytest.fixture
-async def base_url(center: VoiceCenter) -> AsyncIterator[str]:
-    async with served(center) as url:
-        yield url
 
 
 async def console_of(browser: Any, base_url: str, username: str) -> tuple[Any, list[str]]:
