@@ -1,13 +1,15 @@
 """A visitor (or a script) going faster than a person: refused with how long to wait, nothing stored, and the
-next try after the wait goes through. The limits are set small here; their defaults come from settings."""
+next try after the wait goes through; typing past a person's pace is dropped. The limits are set small here;
+their defaults come from settings."""
 
 from __future__ import annotations
 
 import json
 
 from test_webchat_attachments import PNG, _stored_files, _upload
-from test_webchat_support import ORIGIN, Wc, recv, recv_until, wc  # noqa: F401 - fixture
+from test_webchat_support import ORIGIN, Wc, drain, recv, recv_until, wc  # noqa: F401 - fixture
 
+from teleplex.messaging.webchat import service
 from teleplex.messaging.webchat.limits import Rate, WebchatLimits
 
 
@@ -80,3 +82,29 @@ async def test_sessions_from_one_address_are_limited_with_retry_after(wc: Wc) ->
     assert r.json()["error"]["code"] == "too_many_attempts" and r.json()["error"]["reason"] == "rate_limited"
     wc.clock.advance(2)
     assert (await wc.session({})).status_code == 200
+
+
+async def test_a_flood_of_typing_frames_reaches_the_agents_as_a_persons_typing(wc: Wc) -> None:
+    """"Typing…" at a person's pace (10 at once, then 30 a minute), and "stopped" only after a "typing" the
+    agents were told: a script's thousand frames become a handful of events, and the last word is "stopped"."""
+    visitor = await wc.visitor({})
+    sub = wc.app.state.bus.subscribe(lambda e: e.type == service.TYPING_EVENT)
+    try:
+        async with wc.socket(visitor["token"]) as ws:
+            await recv(ws)
+            await ws.send(json.dumps({"type": "typing", "typing": False}))  # nothing shown: nothing to clear
+            for _ in range(30):
+                await ws.send(json.dumps({"type": "typing", "typing": True}))
+            for _ in range(5):
+                await ws.send(json.dumps({"type": "typing", "typing": False}))
+            await drain(ws)  # every frame above handled
+            wc.clock.advance(2)  # one more "typing" allowed
+            await ws.send(json.dumps({"type": "typing", "typing": True}))
+            await ws.send(json.dumps({"type": "typing", "typing": False}))
+            await drain(ws)
+        said = []
+        while not sub.queue.empty():
+            said.append(sub.queue.get_nowait().data["typing"])
+    finally:
+        sub.close()
+    assert said == [True] * 10 + [False] + [True, False]

@@ -356,6 +356,7 @@ class VisitorConnection:
         self.flushing = asyncio.Lock()
         self.settling = asyncio.Lock()
         self.owed: dict[int, str] = {}  # agent message id -> "delivered" or "read", not yet recorded
+        self.typing_shown = False  # the visitor's typing as the agents were last told
 
     async def run(self, ready: dict[str, Any]) -> None:
         queue = self.hub.listen(self.visitor_id)
@@ -475,11 +476,19 @@ class VisitorConnection:
     async def _handle(self, raw: str | None) -> dict[str, Any] | None:
         frame = frames.parse(raw)
         runtime = self.runtime
-        if isinstance(frame, frames.Send):
-            try:  # before any work: a flood costs a dictionary look-up per frame
+        if isinstance(frame, frames.Send):  # the pace is checked before any work: a flood costs a look-up a frame
+            try:
                 runtime.webchat_limits.message(self.visitor_id, runtime.clock.monotonic())
             except RateLimited as exc:
                 return frames.error_frame(exc, frame.client_id)
+        elif isinstance(frame, frames.Typing):
+            # Agents hear of changes: "stopped" after a "typing" they were told always passes, "typing" at a
+            # person's pace (the widget repeats it every 3 s while keys are pressed); the rest is dropped unsaid.
+            if frame.typing == self.typing_shown and not frame.typing:
+                return None
+            if frame.typing and not runtime.webchat_limits.typing_shown(self.visitor_id, runtime.clock.monotonic()):
+                return None
+            self.typing_shown = frame.typing
         if isinstance(frame, frames.Ping):
             await self.flush()  # a pong follows every event stored before the ping: a sync point
             return {"type": "pong"}

@@ -35,6 +35,10 @@ class Rate:
     burst: int
 
 
+# "Typing…" shown to agents: the widget says so at most every 3 s while keys are pressed; more is dropped
+TYPING = Rate(per_minute=30, burst=10)
+
+
 class KeyedBuckets:
     """One token bucket per key (a visitor, an address), created full on first use."""
 
@@ -65,6 +69,7 @@ class WebchatLimits:
     def __init__(self, messages: Rate, sessions: Rate) -> None:
         self.messages = KeyedBuckets(messages)
         self.sessions = KeyedBuckets(sessions)
+        self.typing = KeyedBuckets(TYPING)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebchatLimits:
@@ -76,6 +81,10 @@ class WebchatLimits:
     def message(self, visitor_id: int, now: float) -> None:
         """A message or a file from this visitor, or RateLimited."""
         _check(self.messages.wait(visitor_id, now), "messages are coming too fast")
+
+    def typing_shown(self, visitor_id: int, now: float) -> bool:
+        """Whether this visitor's "typing" may reach the agents now (past the pace it is dropped, unsaid)."""
+        return self.typing.wait(visitor_id, now) == 0.0
 
     def session(self, address: str | None, now: float) -> None:
         """A session opened from this address, or RateLimited. No address (a test transport): not counted."""
