@@ -1,15 +1,13 @@
 """The inbox's writer: deliveries that arrive together are stored together, in one transaction.
 
 A provider waits for our 200 until its delivery is stored, and a commit is the slow part of storing it
-(one sync to disk, one round trip). Under a burst, the deliveries that come in while one transaction
-commits are written by the next one: a commit per batch instead of per delivery, with no added wait when
-traffic is light (a lone delivery is written at once, a batch of one). Dedupe stays exact: a delivery
-whose provider id the channel already has, or that came twice in the same batch, stores nothing.
+(one sync to disk, one round trip): deliveries are written by group commit (group_commit.py). Dedupe stays
+exact: a delivery whose provider id the channel already has, or that came twice in the same batch, stores
+nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from teleplex.core.clock import Clock
 from teleplex.core.db import Database
+from teleplex.messaging.group_commit import GroupCommit
 from teleplex.messaging.models import InboundEvent
 
 MAX_BATCH = 200
@@ -48,8 +47,9 @@ class Inbox:
                  ) -> None:  # fmt: skip
         """`stored` hears the ids of newly stored events, after their commit (the processor's cue)."""
         self.db, self.clock, self._stored = db, clock, stored
-        self._pending: list[tuple[Delivery, asyncio.Future[Stored]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        # A unique-key race with another node fails a batch: one by one finds which delivery it was.
+        self._group: GroupCommit[Delivery, Stored] = GroupCommit(lambda batch: self._write(batch), MAX_BATCH,
+                                                                 (IntegrityError,), self._written)  # fmt: skip
         self.in_flight = 0  # deliveries whose provider is waiting for our answer
 
     def pressed(self) -> bool:
@@ -58,47 +58,18 @@ class Inbox:
 
     async def store(self, delivery: Delivery) -> Stored:
         """Store unless the channel already has it. Raises what the database raised (the provider retries)."""
-        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._pending.append((delivery, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all())
         self.in_flight += 1
         try:
-            return await asyncio.shield(future)  # a caller that goes away does not cancel the others' batch
+            return await self._group.submit(delivery)
         finally:
             self.in_flight -= 1
 
-    async def _write_all(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                results = await self._write(batch)
-            except IntegrityError:  # another node stored one of them meanwhile: one by one finds which
-                results = []
-                for item in batch:
-                    try:
-                        results += await self._write([item])
-                    except Exception as exc:  # noqa: BLE001 - handed to that delivery's caller
-                        results.append(exc)
-            except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch
-                results = [exc] * len(batch)
-            new_ids = []
-            for (_, future), result in zip(batch, results, strict=True):
-                if future.done():
-                    continue
-                if isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
-                    if result[1]:
-                        new_ids.append(result[0])
-            if new_ids and self._stored is not None:
-                outcome = self._stored(new_ids)
-                if outcome is not None:
-                    await outcome
+    def _written(self, _: list[Delivery], results: list[Stored]) -> Awaitable[None] | None:
+        new_ids = [event_id for event_id, new in results if new]
+        return self._stored(new_ids) if new_ids and self._stored is not None else None
 
-    async def _write(self, batch: list[tuple[Delivery, asyncio.Future[Stored]]]) -> list[Stored | BaseException]:
-        keys = list({d.key for d, _ in batch})
+    async def _write(self, batch: list[Delivery]) -> list[Stored]:
+        keys = list({d.key for d in batch})
         async with self.db.session() as session:
             found = {
                 (channel_id, provider_id): event_id
@@ -107,7 +78,7 @@ class Inbox:
                     .where(tuple_(InboundEvent.channel_id, InboundEvent.provider_event_id).in_(keys))))
             }  # fmt: skip
             added: dict[tuple[int, str], InboundEvent] = {}
-            for delivery, _ in batch:
+            for delivery in batch:
                 if delivery.key not in found and delivery.key not in added:
                     added[delivery.key] = InboundEvent(
                         channel_id=delivery.channel_id, source=delivery.source,
@@ -115,9 +86,9 @@ class Inbox:
                         received_at=self.clock.now(), attempts=0)  # fmt: skip
             session.add_all(added.values())
             await session.flush()
-        results: list[Stored | BaseException] = []
+        results: list[Stored] = []
         first: set[tuple[int, str]] = set()
-        for delivery, _ in batch:
+        for delivery in batch:
             if delivery.key in found:
                 results.append((found[delivery.key], False))
             else:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Row, Table, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +22,7 @@ from teleplex.core.errors import InvalidInput
 from teleplex.core.events import Event, EventBus
 from teleplex.messaging import status as delivery
 from teleplex.messaging.crypto import CredentialBox, CredentialsUnreadable
+from teleplex.messaging.group_commit import GroupCommit
 from teleplex.messaging.ingest import MessageSink
 from teleplex.messaging.models import Channel, Message, OutboxItem
 from teleplex.messaging.providers.base import (
@@ -311,6 +314,23 @@ async def _claim(session: AsyncSession, visitor_id: int, now: datetime) -> Row[A
     return (await session.execute(_CLAIM, {"visitor_id": visitor_id, "now": now})).one()
 
 
+MAX_BATCH = 50  # visitor messages written in one transaction at most
+
+
+@dataclass(frozen=True)
+class _VisitorSend:
+    clock: Clock
+    sink: MessageSink
+    channel: Channel
+    visitor_id: int
+    client_id: str
+    text: str | None
+    file: StoredFile | None
+
+
+_WRITERS: WeakKeyDictionary[Database, GroupCommit[_VisitorSend, Stored]] = WeakKeyDictionary()
+
+
 async def visitor_message(
     db: Database, clock: Clock, sink: MessageSink, channel: Channel, visitor_id: int, client_id: str,
     text: str | None, file: StoredFile | None = None,
@@ -318,15 +338,36 @@ async def visitor_message(
     """Store a visitor's message (text, or a file with an optional caption) once per client id and hand it to
     the sink in the same transaction; on a duplicate the caller removes the file it stored.
 
-    The message is written without looking for an earlier copy first: a resend (rare: a socket that dropped
-    before its ack) breaks the unique (channel, provider id) and its whole transaction rolls back, stream
-    number and sink's work included; a second one then answers with the first copy."""
+    Messages are written by group commit (group_commit.py): those of any visitors that arrive while one
+    transaction commits are written together by the next, each handed to the sink in it. When a batch fails
+    (a resend, a sink's error) its messages are written again one by one, so only that message's sender
+    hears of it."""
+    group = _WRITERS.get(db)
+    if group is None:
+        group = _WRITERS[db] = GroupCommit(partial(_write_sends, db), MAX_BATCH, (Exception,))
+    return await group.submit(_VisitorSend(clock, sink, channel, visitor_id, client_id, text, file))
+
+
+async def _write_sends(db: Database, sends: list[_VisitorSend]) -> list[Stored]:
+    if len(sends) == 1:
+        return [await _write_one(db, sends[0])]
+    async with db.session() as session:
+        return [await _store(session, s.clock, s.sink, s.channel, s.visitor_id, s.client_id, s.text, s.file)
+                for s in sends]  # fmt: skip
+
+
+async def _write_one(db: Database, send: _VisitorSend) -> Stored:
+    """One message in its own transaction. It is written without looking for an earlier copy first: a resend
+    (rare: a socket that dropped before its ack) breaks the unique (channel, provider id) and its whole
+    transaction rolls back, stream number and sink's work included; a second one then answers with the first
+    copy."""
     try:
         async with db.session() as session:
-            return await _store(session, clock, sink, channel, visitor_id, client_id, text, file)
+            return await _store(session, send.clock, send.sink, send.channel, send.visitor_id, send.client_id,
+                                send.text, send.file)  # fmt: skip
     except IntegrityError:
         async with db.session() as session:
-            first = await _first_copy(session, channel.id, visitor_id, client_id)
+            first = await _first_copy(session, send.channel.id, send.visitor_id, send.client_id)
         if first is None:
             raise  # another constraint: not a resend
         return first
@@ -372,7 +413,7 @@ async def _store(
     )  # fmt: skip
     await sink.place(session, channel, message, inbound)
     session.add(message)
-    await session.flush()  # a resend fails here (see visitor_message)
+    await session.flush()  # a resend fails here (see _write_one)
     await sink.received(session, channel, message, inbound)
     return Stored(message.id, seq, False, await _append(session, visitor_id, seq, message, client_id, now))
 
