@@ -64,7 +64,7 @@ class KeyedBuckets:
 
 
 class WebchatLimits:
-    """The web chat's limits: messages and files per visitor, sessions per client address."""
+    """The web chat's limits: messages and files per visitor, typing per visitor, sessions per client address."""
 
     def __init__(self, messages: Rate, sessions: Rate) -> None:
         self.messages = KeyedBuckets(messages)
