@@ -331,8 +331,9 @@ async def _credentials(ws: WebSocket) -> tuple[str, int | None]:
                            reason="auth_frame_first") from None  # fmt: skip
     try:
         first = frames.parse(raw)
-    except frames.FrameInvalid as exc:  # closes the socket with 4400: `invalid_input`, with the parse's reason
-        raise InvalidInput(exc.message, exc.details, reason=exc.reason) from None
+    except frames.FrameInvalid as exc:  # closes the socket with 4400 and the parse's reason
+        exc.code = InvalidInput.code  # as a bad first frame has always been answered
+        raise
     if not isinstance(first, frames.Auth):
         raise TokenInvalid("authenticate first: {\"type\": \"auth\", \"token\": ...}")
     return first.token, first.after
