@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from functools import partial
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, cast
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 from sqlalchemy import Row, Table, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -344,11 +344,14 @@ async def visitor_message(
     hears of it."""
     group = _WRITERS.get(db)
     if group is None:
-        group = _WRITERS[db] = GroupCommit(partial(_write_sends, db), MAX_BATCH, (Exception,))
+        # the writer holds the database weakly: a value that held its key would keep both for ever
+        group = _WRITERS[db] = GroupCommit(partial(_write_sends, ref(db)), MAX_BATCH, (Exception,))
     return await group.submit(_VisitorSend(clock, sink, channel, visitor_id, client_id, text, file))
 
 
-async def _write_sends(db: Database, sends: list[_VisitorSend]) -> list[Stored]:
+async def _write_sends(db_ref: ref[Database], sends: list[_VisitorSend]) -> list[Stored]:
+    db = db_ref()
+    assert db is not None  # every sender holds it while its message is written
     if len(sends) == 1:
         return [await _write_one(db, sends[0])]
     async with db.session() as session:
