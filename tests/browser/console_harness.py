@@ -130,3 +130,16 @@ def watch_errors(page: Any) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     return errors
+
+
+def start_console(chromium: Any, center: Center, username: str) -> tuple[Any, Any, list[str]]:
+    """A new browser context with the agent's console signed in and the agent logged in (Ready)."""
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = watch_errors(page)
+    sign_in(page, center, username)
+    page.locator("#agent-login").click()
+    expect(page.locator("#state-badge")).to_have_text("Ready")
+    return context, page, errors

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from console_harness import LiveCenter, admin, live_center, make_agent, ok, sign_in, watch_errors  # noqa: F401
+from console_harness import LiveCenter, admin, live_center, make_agent, ok, sign_in, start_console, watch_errors  # noqa: F401
 from sqlalchemy import select
 from test_console_campaigns import ALL_DAY, CSV, RecordingVoice
 from wrapup_calls import call_in_wrapup
@@ -58,12 +58,7 @@ def preview_console(center: LiveCenter, chromium: Any, desk: str, name: str, use
 
     center.call(dialer_on())
     try:
-        context = chromium.new_context(viewport={"width": 1280, "height": 720})
-        page = context.new_page()
-        errors = watch_errors(page)
-        sign_in(page, center, username)
-        page.locator("#agent-login").click()
-        expect(page.locator("#state-badge")).to_have_text("Ready")
+        context, page, errors = start_console(chromium, center, username)
         yield page, campaign, client, errors
         context.close()
     finally:

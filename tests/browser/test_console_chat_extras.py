@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from console_harness import LiveCenter, admin, make_agent, ok, sign_in, wait_for, watch_errors
+from console_harness import LiveCenter, admin, make_agent, ok, sign_in, start_console, wait_for, watch_errors
 from sqlalchemy import update
 from test_console_chat import setup_chat, visitor_writes
 
@@ -106,18 +106,6 @@ def signed_whatsapp(center: LiveCenter, channel_id: int, doc: dict[str, Any]) ->
     r = httpx.post(f"{center.url}/webhooks/whatsapp/{channel_id}", content=body, timeout=30, headers={
         "content-type": "application/json", whatsapp.SIGNATURE_HEADER: whatsapp.sign(APP_SECRET, body)})
     assert r.status_code == 200, r.text
-
-
-def start_console(chromium: Any, center: LiveCenter, username: str) -> tuple[Any, Any, list[str]]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors = watch_errors(page)
-    sign_in(page, center, username)
-    page.locator("#agent-login").click()
-    from playwright.sync_api import expect
-
-    expect(page.locator("#state-badge")).to_have_text("Ready")
-    return context, page, errors
 
 
 def test_a_web_chat_with_screen_pop_typing_delivery_status_and_files(center: LiveCenter, chromium: Any) -> None:
