@@ -4,13 +4,14 @@ agent replies into the visitor's stream, delivery and read receipts, typing both
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, cast
 from weakref import WeakKeyDictionary, ref
 
-from sqlalchemy import Row, Table, bindparam, exists, insert, select, update
+from sqlalchemy import Row, Table, bindparam, case, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -298,20 +299,24 @@ _MESSAGES = cast(Table, Message.__table__)
 _EVENTS = cast(Table, WebchatEvent.__table__)
 
 
-_CLAIM = (
-    update(_VISITORS).where(_VISITORS.c.id == bindparam("visitor_id"))
-    .values(last_seen_at=bindparam("now"), last_seq=_VISITORS.c.last_seq + 1)
-    .returning(_VISITORS.c.last_seq, _VISITORS.c.public_id, _VISITORS.c.identifier, _VISITORS.c.name,
-               _VISITORS.c.email)
-)  # fmt: skip
 _STORED = select(_MESSAGES.c.id).where(_MESSAGES.c.channel_id == bindparam("channel_id"),
                                        _MESSAGES.c.provider_message_id == bindparam("provider_id"))  # fmt: skip
+_ADD_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
+_ADD_EVENT = insert(_EVENTS)
 
 
-async def _claim(session: AsyncSession, visitor_id: int, now: datetime) -> Row[Any]:
-    """The visitor's row, written first (PostgreSQL locks it, SQLite takes its write lock) and taking the next
-    stream number in the same statement, so numbers follow commits; returns what the message needs."""
-    return (await session.execute(_CLAIM, {"visitor_id": visitor_id, "now": now})).one()
+async def _claim(session: AsyncSession, visitor_ids: list[int], now: datetime) -> dict[int, Row[Any]]:
+    """The visitors' rows, written first (PostgreSQL locks them, SQLite takes its write lock) and each taking
+    as many stream numbers as it has messages here, in one statement, so numbers follow commits. Returns
+    each visitor's row: `last_seq` is the last number taken, and what the messages need."""
+    counts = Counter(visitor_ids)
+    claim = (
+        update(_VISITORS).where(_VISITORS.c.id.in_(list(counts)))
+        .values(last_seen_at=now, last_seq=_VISITORS.c.last_seq + case(counts, value=_VISITORS.c.id, else_=0))
+        .returning(_VISITORS.c.id, _VISITORS.c.last_seq, _VISITORS.c.public_id, _VISITORS.c.identifier,
+                   _VISITORS.c.name, _VISITORS.c.email)
+    )  # fmt: skip
+    return {row.id: row for row in await session.execute(claim)}
 
 
 MAX_BATCH = 50  # visitor messages written in one transaction at most
@@ -350,30 +355,24 @@ async def visitor_message(
 
 
 async def _write_sends(db_ref: ref[Database], sends: list[_VisitorSend]) -> list[Stored]:
+    """One transaction for the batch. A message is written without looking for an earlier copy first: a
+    resend (rare: a socket that dropped before its ack) breaks the unique (channel, provider id) and the whole
+    transaction rolls back, stream numbers and sink's work included; the batch is then written one by one
+    (group_commit.py), and the resend alone finds its first copy."""
     db = db_ref()
     assert db is not None  # every sender holds it while its message is written
-    if len(sends) == 1:
-        return [await _write_one(db, sends[0])]
-    async with db.session() as session:
-        return [await _store(session, s.clock, s.sink, s.channel, s.visitor_id, s.client_id, s.text, s.file)
-                for s in sends]  # fmt: skip
-
-
-async def _write_one(db: Database, send: _VisitorSend) -> Stored:
-    """One message in its own transaction. It is written without looking for an earlier copy first: a resend
-    (rare: a socket that dropped before its ack) breaks the unique (channel, provider id) and its whole
-    transaction rolls back, stream number and sink's work included; a second one then answers with the first
-    copy."""
     try:
         async with db.session() as session:
-            return await _store(session, send.clock, send.sink, send.channel, send.visitor_id, send.client_id,
-                                send.text, send.file)  # fmt: skip
+            return await _store(session, sends)
     except IntegrityError:
+        if len(sends) > 1:
+            raise
+        send = sends[0]
         async with db.session() as session:
             first = await _first_copy(session, send.channel.id, send.visitor_id, send.client_id)
         if first is None:
             raise  # another constraint: not a resend
-        return first
+        return [first]
 
 
 async def _first_copy(session: AsyncSession, channel_id: int, visitor_id: int, client_id: str) -> Stored | None:
@@ -386,13 +385,42 @@ async def _first_copy(session: AsyncSession, channel_id: int, visitor_id: int, c
     return Stored(found, int(first or 0), True)
 
 
-async def _store(
-    session: AsyncSession, clock: Clock, sink: MessageSink, channel: Channel, visitor_id: int, client_id: str,
-    text: str | None, file: StoredFile | None,
-) -> Stored:  # fmt: skip
-    now = clock.now()
-    visitor = await _claim(session, visitor_id, now)
-    seq = int(visitor.last_seq)
+_MESSAGE_COLUMNS = ("channel_id", "interaction_id", "direction", "provider_message_id", "peer_kind", "peer", "kind",
+                    "text", "data", "media_path", "media_mime", "status", "status_at", "created_at")  # fmt: skip
+
+
+async def _store(session: AsyncSession, sends: list[_VisitorSend]) -> list[Stored]:
+    """Write the batch with a statement per step, not per message (the cost of a statement, not of its rows,
+    is what a burst pays): the visitors' stream numbers, each message placed by its sink, the messages,
+    their stream events."""
+    now = sends[0].clock.now()
+    visitors = await _claim(session, [s.visitor_id for s in sends], now)
+    taken = Counter(s.visitor_id for s in sends)
+    placed: list[tuple[_VisitorSend, int, Message, InboundMessage]] = []
+    for send in sends:
+        visitor = visitors[send.visitor_id]
+        seq = int(visitor.last_seq) - taken[send.visitor_id] + 1
+        taken[send.visitor_id] -= 1
+        message, inbound = _message(send, visitor, now)
+        await send.sink.place(session, send.channel, message, inbound)
+        placed.append((send, seq, message, inbound))
+    rows = [{column: getattr(message, column) for column in _MESSAGE_COLUMNS} for _, _, message, _ in placed]
+    ids = (await session.execute(_ADD_MESSAGES, rows)).scalars().all()  # a resend fails here (see _write_sends)
+    events, stored = [], []
+    for (send, seq, message, inbound), message_id in zip(placed, ids, strict=True):
+        message.id = message_id
+        await send.sink.received(session, send.channel, message, inbound)
+        data = _event_data(message, send.client_id, now)
+        events.append({"visitor_id": send.visitor_id, "seq": seq, "kind": "message", "message_id": message_id,
+                       "created_at": now, "data": data})  # fmt: skip
+        stored.append(Stored(message_id, seq, False, frame_of("message", seq, data)))
+    await session.execute(_ADD_EVENT, events)
+    return stored
+
+
+def _message(send: _VisitorSend, visitor: Row[Any], now: datetime) -> tuple[Message, InboundMessage]:
+    """The visitor's message as the sink sees it (not yet written), and as a channel would have delivered it."""
+    file, text, client_id = send.file, send.text, send.client_id
     provider_id = f"{visitor.public_id}:{client_id}"
     sender, identities = _sender(visitor)
     kind = attachments.kind_for(file.mime) if file is not None else MessageKind.TEXT
@@ -409,24 +437,16 @@ async def _store(
     if file is not None:
         data |= {"filename": file.filename, "size": file.size}
     message = Message(
-        channel_id=channel.id, direction="in", provider_message_id=provider_id, peer_kind=sender.kind.value,
-        peer=sender.value, kind=kind.value, text=text, data=data,
+        channel_id=send.channel.id, interaction_id=None, direction="in", provider_message_id=provider_id,
+        peer_kind=sender.kind.value, peer=sender.value, kind=kind.value, text=text, data=data,
         media_path=file.path if file is not None else None, media_mime=file.mime if file is not None else None,
         status=delivery.DeliveryStatus.RECEIVED.value, status_at=now, created_at=now,
     )  # fmt: skip
-    await sink.place(session, channel, message, inbound)
-    session.add(message)
-    await session.flush()  # a resend fails here (see _write_one)
-    await sink.received(session, channel, message, inbound)
-    return Stored(message.id, seq, False, await _append(session, visitor_id, seq, message, client_id, now))
+    return message, inbound
 
 
-_ADD_EVENT = insert(_EVENTS)
-
-
-async def _append(session: AsyncSession, visitor_id: int, seq: int, message: Message, client_id: str | None,
-                  now: datetime) -> dict[str, Any]:  # fmt: skip
-    """Add the message to the visitor's stream as number `seq`; returns its frame."""
+def _event_data(message: Message, client_id: str | None, now: datetime) -> dict[str, Any]:
+    """A message's stream event as the widget reads it."""
     data = {"message_id": message.id, "direction": message.direction, "client_id": client_id, "text": message.text,
             "at": now.isoformat()}
     if message.media_path:  # the widget downloads it with its session token (see attachment_of)
@@ -434,6 +454,13 @@ async def _append(session: AsyncSession, visitor_id: int, seq: int, message: Mes
         data["media"] = {"kind": message.kind, "mime": message.media_mime,
                          "filename": extra.get("filename") or (extra.get("content") or {}).get("filename"),
                          "size": extra.get("size")}  # fmt: skip
+    return data
+
+
+async def _append(session: AsyncSession, visitor_id: int, seq: int, message: Message, client_id: str | None,
+                  now: datetime) -> dict[str, Any]:  # fmt: skip
+    """Add the message to the visitor's stream as number `seq`; returns its frame."""
+    data = _event_data(message, client_id, now)
     await session.execute(_ADD_EVENT, {"visitor_id": visitor_id, "seq": seq, "kind": "message",
                                        "message_id": message.id, "created_at": now, "data": data})  # fmt: skip
     return frame_of("message", seq, data)
