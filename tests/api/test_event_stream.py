@@ -6,6 +6,8 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +15,7 @@ import uvicorn
 import websockets
 
 from teleplex.app import create_app
+from teleplex.core.events import Event
 
 
 def free_port() -> int:
@@ -22,7 +25,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def served(settings, clock, clean_database) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+async def served(settings, clock, clean_database) -> AsyncIterator[tuple[str, httpx.AsyncClient, Any]]:
     """The real app behind a real HTTP server on this event loop, as a browser would reach it."""
     app = create_app(settings, clock=clock, db=clean_database)
     port = free_port()
@@ -35,7 +38,7 @@ async def served(settings, clock, clean_database) -> AsyncIterator[tuple[str, ht
 
         async with clean_database.session() as session:
             await create_first_admin(session, clock, "admin-password")
-        yield f"ws://127.0.0.1:{port}", client
+        yield f"ws://127.0.0.1:{port}", client, app
     server.should_exit = True
     await task
 
@@ -67,7 +70,7 @@ async def recv(ws, timeout=5.0) -> dict:
 
 
 async def test_supervisor_gets_a_snapshot_then_only_their_agents_events(served):
-    base, client = served
+    base, client, _ = served
     admin = await token(client, "admin", "admin-password")
     queues, (ana, bea), _ = await setup(client, admin)
     sup = await token(client, "sup")
@@ -87,7 +90,7 @@ async def test_supervisor_gets_a_snapshot_then_only_their_agents_events(served):
 
 
 async def test_reconnect_with_after_replays_what_was_missed(served):
-    base, client = served
+    base, client, _ = served
     admin = await token(client, "admin", "admin-password")
     _, (ana, _), _ = await setup(client, admin)
     h = {"Authorization": f"Bearer {admin}"}
@@ -104,9 +107,47 @@ async def test_reconnect_with_after_replays_what_was_missed(served):
 
 
 async def test_stream_refuses_without_a_valid_token(served):
-    base, _ = served
+    base, _, _ = served
     for url in (f"{base}/api/v1/events", f"{base}/api/v1/events?token=nope"):
         async with websockets.connect(url) as ws:
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await recv(ws)
             assert closed.value.rcvd.code == 4401
+
+
+async def test_a_customers_words_reach_their_agent_and_the_supervisors_not_the_other_agents(served):
+    """A conversation's messages, receipts and typing are private events: the agent holding it, the queue's
+    supervisors and admins see them; a colleague in the same queue sees the queue's other events only."""
+    base, client, app = served
+    admin = await token(client, "admin", "admin-password")
+    queues, (ana, _), _ = await setup(client, admin)
+    h = {"Authorization": f"Bearer {admin}"}
+    user = (await client.post("/api/v1/users", headers=h, json={
+        "username": "cy", "password": "password-123", "roles": ["agent"]})).json()  # fmt: skip
+    r = await client.post("/api/v1/agents", headers=h, json={
+        "user_id": user["id"], "number": "1999", "device": "PJSIP/2", "queues": [{"queue_id": queues[0]}]})
+    assert r.status_code == 201, r.text
+    now = datetime.now(UTC)
+    words = Event("conversation.message", now, {"interaction_id": 7, "text": "my card number is ..."},
+                  queue_id=queues[0], agent_id=ana, private=True)  # fmt: skip
+    waiting = Event("conversation.message", now, {"interaction_id": 8, "text": "anyone there?"},
+                    queue_id=queues[0], private=True)  # fmt: skip
+    marker = Event("queue.stats", now, {"queue_id": queues[0]}, queue_id=queues[0])
+    seen: dict[str, list[tuple[str, int | None]]] = {}
+    for name in ("ana", "cy", "sup", "admin"):
+        password = "admin-password" if name == "admin" else "password-123"
+        async with websockets.connect(f"{base}/api/v1/events?token={await token(client, name, password)}") as ws:
+            assert (await recv(ws))["type"] == "snapshot"
+            for event in (words, waiting, marker):
+                app.state.bus.publish(event)
+            got = []
+            while not got or got[-1][0] != "queue.stats":
+                event = await recv(ws)
+                got.append((event["type"], event["data"].get("interaction_id")))
+            seen[name] = got
+    assert seen == {
+        "ana": [("conversation.message", 7), ("queue.stats", None)],
+        "cy": [("queue.stats", None)],
+        "sup": [("conversation.message", 7), ("conversation.message", 8), ("queue.stats", None)],
+        "admin": [("conversation.message", 7), ("conversation.message", 8), ("queue.stats", None)],
+    }

@@ -26,12 +26,16 @@ async def test_the_agent_gets_the_visitors_typing_and_every_step_of_their_reply(
         r = await wc.http.post("/api/v1/auth/token", json={"username": "ana", "password": "password-123"})
         me = {"Authorization": f"Bearer {r.json()['access_token']}"}
         assert (await wc.http.post(f"/api/v1/agents/{agent['id']}/login", headers=me, json={})).status_code == 200
-        sub = wc.app.state.bus.subscribe(lambda e: e.type in (service.TYPING_EVENT, "conversation.message_status"))
+        sub = wc.app.state.bus.subscribe(lambda e: e.type in (
+            "conversation.message", service.TYPING_EVENT, "conversation.message_status"))  # fmt: skip
         visitor = await wc.visitor({"name": "Ada"})
         async with wc.socket(visitor["token"]) as ws:
             await recv(ws)
             await ws.send(json.dumps({"type": "message", "client_id": "client-0001", "text": "Hello?"}))
             await recv_until(ws, lambda f: f["type"] == "ack")
+            said = await asyncio.wait_for(sub.queue.get(), 10)  # the customer's words: private (stream.in_scope)
+            assert (said.type, said.data["text"], said.queue_id, said.private) == (
+                "conversation.message", "Hello?", queue["id"], True)
 
             async def assigned() -> dict | None:
                 items = (await wc.http.get("/api/v1/interactions", headers=wc.admin,
@@ -44,7 +48,7 @@ async def test_the_agent_gets_the_visitors_typing_and_every_step_of_their_reply(
             await ws.send(json.dumps({"type": "typing", "typing": True}))
             typing = await asyncio.wait_for(sub.queue.get(), 10)
             assert typing.type == service.TYPING_EVENT and typing.data["interaction_id"] == chat["id"]
-            assert (typing.queue_id, typing.agent_id) == (queue["id"], agent["id"])
+            assert (typing.queue_id, typing.agent_id, typing.private) == (queue["id"], agent["id"], True)
 
             r = await wc.http.post(f"/api/v1/conversations/{chat['id']}/reply", headers=me, json={"text": "Hi Ada"})
             assert r.status_code == 201, r.text
@@ -63,7 +67,8 @@ async def test_the_agent_gets_the_visitors_typing_and_every_step_of_their_reply(
                 raise AssertionError(f"statuses so far: {[e.data['status'] for e in steps]}") from None
         # "delivered" may be overtaken by "read" when the widget reports both before they are recorded
         assert [e.data["status"] for e in steps] in (["sent", "delivered", "read"], ["sent", "read"])
-        assert {(e.queue_id, e.agent_id, e.data["channel"]) for e in steps} == {(queue["id"], agent["id"], "webchat")}
+        assert {(e.queue_id, e.agent_id, e.data["channel"], e.private) for e in steps} == {
+            (queue["id"], agent["id"], "webchat", True)}
 
 
 async def test_the_visitor_sees_when_the_agent_has_read_their_messages_and_again_after_resuming(wc: Wc) -> None:

@@ -26,6 +26,9 @@ class Event:
     data: dict[str, Any]
     queue_id: int | None = None  # for scoping supervisors' streams
     agent_id: int | None = None
+    # A customer's words (a message, its receipts, their typing): streamed to the agent holding the
+    # conversation and the queue's supervisors, not to every agent of the queue.
+    private: bool = False
     seq: int = field(default_factory=lambda: next(_seq))
 
     def to_json(self) -> dict[str, Any]:

@@ -76,7 +76,7 @@ class ConversationSink:
         def after_commit(_: Any) -> None:
             data = {"interaction_id": routed[0], "message_id": message.id, "channel": name, "kind": message.kind,
                     "text": message.text, "queue_id": queue_id, "agent_id": agent_id}  # fmt: skip
-            engine.publish("conversation.message", now, data, queue_id=queue_id, agent_id=agent_id)
+            engine.publish("conversation.message", now, data, queue_id=queue_id, agent_id=agent_id, private=True)
             if how != conversations.APPENDED:
                 engine.spawn(self.chat.arrived(*routed), f"route-conversation-{routed[0]}")
 
@@ -104,7 +104,8 @@ class ConversationSink:
                 "error_code": message.error_code, "error_message": message.error_message}  # fmt: skip
         at = engine.clock.now()
         event.listen(session.sync_session, "after_commit",
-                     lambda _: engine.publish(STATUS_EVENT, at, data, queue_id=queue_id, agent_id=agent_id),
+                     lambda _: engine.publish(STATUS_EVENT, at, data, queue_id=queue_id, agent_id=agent_id,
+                                              private=True),
                      once=True)  # fmt: skip
 
     async def _contact(self, session: AsyncSession, now: Any, inbound: InboundMessage) -> Contact | None:

@@ -227,8 +227,8 @@ class Engine:
         self.item_channel.pop(d.item_id, None)
 
     def publish(self, kind: str, at: datetime, data: dict[str, Any], queue_id: int | None = None,
-                agent_id: int | None = None) -> None:  # fmt: skip
-        self.bus.publish(Event(kind, at, data, queue_id=queue_id, agent_id=agent_id))
+                agent_id: int | None = None, private: bool = False) -> None:  # fmt: skip
+        self.bus.publish(Event(kind, at, data, queue_id=queue_id, agent_id=agent_id, private=private))
 
     # --- timers --------------------------------------------------------------------------------------------
 

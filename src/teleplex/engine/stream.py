@@ -14,16 +14,20 @@ from teleplex.auth.service import principal_from_token
 from teleplex.center import service as center
 from teleplex.center.models import Agent
 from teleplex.core.errors import TeleplexError
-from teleplex.core.events import Event
+from teleplex.core.events import Event, Subscription
 from teleplex.engine import presence
 
 router = APIRouter()
 
 
 def in_scope(principal: Principal, agent_ids: frozenset[int] | None, event: Event) -> bool:
-    """Admins see everything; others see events of their visible queues and of agents they may see."""
+    """Admins see everything; others see events of their visible queues and of agents they may see. A
+    private event (a customer's words) reaches only the agent it names and the supervisors of its queue."""
     if principal.is_admin:
         return True
+    if event.private:
+        mine = event.agent_id is not None and event.agent_id == principal.agent_id
+        return mine or (event.queue_id is not None and principal.supervises(event.queue_id))
     visible = principal.visible_queue_ids() or frozenset()
     if event.queue_id is not None and event.queue_id in visible:
         return True
@@ -71,24 +75,29 @@ async def events(ws: WebSocket) -> None:
             for event in missed:
                 if in_scope(principal, agent_ids, event):
                     await ws.send_json(event.to_json())
-        reader = asyncio.create_task(_drain(ws))
+        tasks = {asyncio.create_task(_drain(ws)), asyncio.create_task(_send_events(ws, sub))}
         try:
-            while not reader.done():
-                getter = asyncio.create_task(sub.queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break
-                if sub.lagged:
-                    await ws.send_json({"type": "resync"})
-                    sub.lagged = False
-                await ws.send_json(getter.result().to_json())
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            reader.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            task.result()  # a closed socket ends the stream quietly (below); anything else is raised
     except WebSocketDisconnect:
         pass
     finally:
         sub.close()
+
+
+async def _send_events(ws: WebSocket, sub: Subscription) -> None:
+    """Each event as it comes, after a resync when the subscriber fell behind: one wait per event, no task."""
+    while True:
+        event = await sub.queue.get()
+        if sub.lagged:
+            await ws.send_json({"type": "resync"})
+            sub.lagged = False
+        await ws.send_json(event.to_json())
 
 
 async def _drain(ws: WebSocket) -> None:

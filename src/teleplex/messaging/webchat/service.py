@@ -623,7 +623,8 @@ async def visitor_typing(session: AsyncSession, clock: Clock, bus: EventBus, cha
             queue_id, agent_id = found
     bus.publish(Event(TYPING_EVENT, clock.now(), {
         "channel_id": channel.id, "peer": peer_of(visitor), "visitor_id": visitor.public_id,
-        "interaction_id": interaction_id, "typing": typing, "who": "visitor"}, queue_id=queue_id, agent_id=agent_id))
+        "interaction_id": interaction_id, "typing": typing, "who": "visitor"}, queue_id=queue_id, agent_id=agent_id,
+        private=True))
 
 
 async def agent_typing(db: Database, channel_id: int, to_identity: str, typing: bool = True) -> int:
