@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import event, select
 from test_webchat_support import RecordingSink, Wc, wc  # noqa: F401 - fixture
 
-from teleplex.messaging.models import Channel
+from teleplex.engine.conversation_sink import ConversationSink
+from teleplex.interactions.models import Interaction
+from teleplex.messaging.models import Channel, Message
 from teleplex.messaging.webchat import service
 from teleplex.messaging.webchat.models import WebchatEvent, WebchatVisitor
 
@@ -115,3 +117,40 @@ async def test_a_message_the_sink_refuses_fails_alone(wc: Wc) -> None:
     assert visitors[1] not in streams  # its stream number went with its transaction
     with pytest.raises(RuntimeError):  # and a retry of it fails again, alone
         await service.visitor_message(wc.db, wc.clock, sink, channel, visitors[1], "client-0001", "poison")
+
+
+async def test_a_batch_joins_each_visitor_to_their_own_conversation(wc: Wc) -> None:
+    """The core's sink places a whole batch: visitors with an open conversation are appended to it together,
+    a new visitor's first messages sent together open one conversation, not two, and the stream hears of
+    every message once, with its conversation."""
+    wc.app.state.message_sink = ConversationSink(wc.app.state.chat, wc.app.state.settings)
+    async with wc.app.router.lifespan_context(wc.app):
+        r = await wc.http.post("/api/v1/queues", headers=wc.admin, json={"name": "web", "channels": ["webchat"]})
+        assert r.status_code == 201, r.text
+        known, new = await _visitors(wc, 5), await _visitors(wc, 2)
+        channel = await _channel(wc)
+        sink = wc.app.state.message_sink
+        for visitor in known:  # one by one: each opens its conversation
+            await service.visitor_message(wc.db, wc.clock, sink, channel, visitor, f"first-{visitor}", "hello")
+        heard = wc.app.state.bus.subscribe(lambda e: e.type == "conversation.message")
+        commits = _count_commits(wc)
+        await asyncio.gather(*(
+            service.visitor_message(wc.db, wc.clock, sink, channel, visitor, f"c-{visitor}-{n}", f"{visitor} #{n}")
+            for n in range(3) for visitor in known + new))  # fmt: skip
+        assert commits[0] < 21  # written together
+        async with wc.db.session() as session:
+            rows = (await session.execute(select(Message.peer, Message.interaction_id, Message.text, Message.id)
+                                          .order_by(Message.id))).all()  # fmt: skip
+            chats = (await session.execute(select(Interaction.peer, Interaction.id, Interaction.contact_id)
+                                           .where(Interaction.channel_ref == channel.id))).all()  # fmt: skip
+        assert len(chats) == 7 and len({peer for peer, _, _ in chats}) == 7  # one conversation per visitor
+        assert all(contact is not None for _, _, contact in chats)
+        conversation_of = {peer: chat for peer, chat, _ in chats}
+        assert len(rows) == 5 + 21
+        assert all(interaction == conversation_of[peer] for peer, interaction, _, _ in rows)
+        events = []
+        while not heard.queue.empty():
+            events.append(heard.queue.get_nowait())
+        by_message = {message_id: interaction for _, interaction, _, message_id in rows}
+        assert sorted(e.data["message_id"] for e in events) == sorted(m for *_, m in rows[5:])  # each once
+        assert all(e.data["interaction_id"] == by_message[e.data["message_id"]] for e in events)

@@ -49,7 +49,7 @@ class RecordingSink:
         self.inbound: list[Any] = []
         self.statuses: list[tuple[int, str]] = []
 
-    async def place(self, session, channel, message, inbound) -> None:
+    async def place(self, session, channel, items) -> None:
         return None
 
     async def received(self, session, channel, message, inbound) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +13,7 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only as await_
 
@@ -125,6 +125,36 @@ class WriteTurns:
         lock = record.info.pop("write_turn", None) if record is not None else None
         if lock is not None:
             lock.release()
+
+
+_AFTER_COMMIT = "teleplex.after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's transaction has committed, after those added before it; never if it
+    rolls back. Two listeners per session however many callbacks (a batch adds one per message)."""
+    sync = session.sync_session
+    pending: list[Callable[[], None]] | None = sync.info.get(_AFTER_COMMIT)
+    if pending is None:
+        pending = sync.info[_AFTER_COMMIT] = []
+        event.listen(sync, "after_commit", _run_after_commit)
+        event.listen(sync, "after_soft_rollback", _drop_after_commit)
+    pending.append(callback)
+
+
+def _run_after_commit(sync: Session) -> None:
+    # SQLAlchemy tells of a savepoint's release as a commit too: only the real one runs the callbacks
+    if sync.in_nested_transaction():
+        return
+    pending = sync.info[_AFTER_COMMIT]
+    callbacks, pending[:] = list(pending), []
+    for call in callbacks:
+        call()
+
+
+def _drop_after_commit(sync: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:  # the transaction itself rolled back, not a savepoint in it
+        sync.info[_AFTER_COMMIT].clear()
 
 
 def create_engine(url: str) -> AsyncEngine:

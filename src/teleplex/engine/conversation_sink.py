@@ -8,16 +8,17 @@ reopened is handed to the engine when its record is there to read.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teleplex.campaigns import dnc_service
 from teleplex.contacts.graph import resolve_identity
 from teleplex.contacts.identities import InvalidIdentity
 from teleplex.contacts.models import Contact
+from teleplex.core.db import after_commit
 from teleplex.core.logging import get_logger
 from teleplex.core.settings import Settings
 from teleplex.engine.chat import ChatChannel, queue_for_channel
@@ -41,46 +42,66 @@ class ConversationSink:
         self.chat = chat
         self.settings = settings
 
-    async def place(self, session: AsyncSession, channel: Channel, message: Message,
-                    inbound: InboundMessage) -> None:  # fmt: skip
-        """The message's conversation (opened, reopened or appended to), set on the message before it is
-        written; the stream hears of it, and a new or reopened conversation is routed, once it commits."""
+    async def place(self, session: AsyncSession, channel: Channel,
+                    items: Sequence[tuple[Message, InboundMessage]]) -> None:  # fmt: skip
+        """Each message's conversation (opened, reopened or appended to), set on the message before it is
+        written; the stream hears of it, and a new or reopened conversation is routed, once it commits. The
+        customers' open conversations are found and noted in one statement for the whole batch."""
         engine = self.chat.engine
         now = engine.clock.now()
         name = CHANNEL_NAMES.get(channel.kind, channel.kind)
-        await self._opt_out(session, now, inbound)
-        touched = None if inbound.contacts else await conversations.touch_open(session, channel.id, message.peer, now)
-        if touched is not None:  # most messages: the profile was settled when the conversation opened
-            how = conversations.APPENDED
-            routed = (touched.id, touched.queue_id, name, touched.arrived_at, touched.first_response_at is None)
-            queue_id, agent_id = touched.queue_id, touched.agent_id
-        else:
-            last = await conversations.latest(session, channel.id, message.peer)
-            current = conversations.open_one(last)
-            contact = await self._contact(session, now, inbound)
-            queue_id = current.queue_id if current is not None else None
-            queue_id = queue_id or await queue_for_channel(session, channel.settings, name)
-            if queue_id is None:
-                log.warning("no queue takes this channel's conversations; message stored only", channel_id=channel.id)
-                return
-            conversation, how = await conversations.conversation_for(
-                session, now, last, channel_id=channel.id, channel=name, peer=message.peer, queue_id=queue_id,
-                contact_id=contact.id if contact else None, name=inbound.profile_name,
-                reopen_within=timedelta(minutes=self.settings.conversation_reopen_minutes),
-            )  # fmt: skip
-            routed = (conversation.id, conversation.queue_id, name, conversation.arrived_at,
-                      conversation.first_response_at is None)
-            queue_id, agent_id = conversation.queue_id, conversation.agent_id
-        message.interaction_id = routed[0]
+        for _, inbound in items:
+            await self._opt_out(session, now, inbound)
+        touched = await conversations.touch_open(session, channel.id, {m.peer for m, i in items if not i.contacts}, now)
+        for message, inbound in items:
+            row = None if inbound.contacts else touched.get(message.peer)
+            if row is not None:  # most messages: the profile was settled when the conversation opened
+                how = conversations.APPENDED
+                routed = (row.id, row.queue_id, name, row.arrived_at, row.first_response_at is None)
+                queue_id, agent_id = row.queue_id, row.agent_id
+            else:
+                found = await self._conversation(session, now, channel, name, message, inbound)
+                if found is None:
+                    continue
+                conversation, how = found
+                routed = (conversation.id, conversation.queue_id, name, conversation.arrived_at,
+                          conversation.first_response_at is None)  # fmt: skip
+                queue_id, agent_id = conversation.queue_id, conversation.agent_id
+            message.interaction_id = routed[0]
+            self._after_commit(session, message, how, routed, queue_id, agent_id, now)
 
-        def after_commit(_: Any) -> None:
-            data = {"interaction_id": routed[0], "message_id": message.id, "channel": name, "kind": message.kind,
-                    "text": message.text, "queue_id": queue_id, "agent_id": agent_id}  # fmt: skip
+    async def _conversation(self, session: AsyncSession, now: datetime, channel: Channel, name: str,
+                            message: Message, inbound: InboundMessage) -> tuple[Interaction, str] | None:  # fmt: skip
+        """The full path: the customer's latest conversation, their profile, the queue; None when no queue
+        takes this channel's conversations (the message is stored only)."""
+        last = await conversations.latest(session, channel.id, message.peer)
+        current = conversations.open_one(last)
+        contact = await self._contact(session, now, inbound)
+        queue_id = current.queue_id if current is not None else None
+        queue_id = queue_id or await queue_for_channel(session, channel.settings, name)
+        if queue_id is None:
+            log.warning("no queue takes this channel's conversations; message stored only", channel_id=channel.id)
+            return None
+        return await conversations.conversation_for(
+            session, now, last, channel_id=channel.id, channel=name, peer=message.peer, queue_id=queue_id,
+            contact_id=contact.id if contact else None, name=inbound.profile_name,
+            reopen_within=timedelta(minutes=self.settings.conversation_reopen_minutes),
+        )  # fmt: skip
+
+    def _after_commit(self, session: AsyncSession, message: Message, how: str, routed: tuple[Any, ...],
+                      queue_id: int | None, agent_id: int | None, now: datetime) -> None:  # fmt: skip
+        """Once the transaction commits: the message on the stream (to its agent and the queue's supervisors),
+        and a new or reopened conversation to the router. One listener per transaction runs them all."""
+        engine = self.chat.engine
+
+        def publish() -> None:
+            data = {"interaction_id": routed[0], "message_id": message.id, "channel": routed[2],
+                    "kind": message.kind, "text": message.text, "queue_id": queue_id, "agent_id": agent_id}  # fmt: skip
             engine.publish("conversation.message", now, data, queue_id=queue_id, agent_id=agent_id, private=True)
             if how != conversations.APPENDED:
                 engine.spawn(self.chat.arrived(*routed), f"route-conversation-{routed[0]}")
 
-        event.listen(session.sync_session, "after_commit", after_commit, once=True)
+        after_commit(session, publish)
 
     async def received(self, session: AsyncSession, channel: Channel, message: Message,
                        inbound: InboundMessage) -> None:  # fmt: skip
@@ -103,10 +124,8 @@ class ConversationSink:
                 "at": message.status_at.isoformat() if message.status_at else None,
                 "error_code": message.error_code, "error_message": message.error_message}  # fmt: skip
         at = engine.clock.now()
-        event.listen(session.sync_session, "after_commit",
-                     lambda _: engine.publish(STATUS_EVENT, at, data, queue_id=queue_id, agent_id=agent_id,
-                                              private=True),
-                     once=True)  # fmt: skip
+        after_commit(session, lambda: engine.publish(STATUS_EVENT, at, data, queue_id=queue_id, agent_id=agent_id,
+                                                     private=True))  # fmt: skip
 
     async def _contact(self, session: AsyncSession, now: Any, inbound: InboundMessage) -> Contact | None:
         """The customer's profile (contacts/graph.py decides): every identity the provider revealed is resolved,

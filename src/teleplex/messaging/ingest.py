@@ -12,7 +12,7 @@ import hashlib
 import mimetypes
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -42,9 +42,11 @@ class MessageSink(Protocol):
     `app.state.message_sink` to open or append interactions. Every call runs inside the transaction that
     stores the message, so whatever the sink writes commits (or rolls back) with it, exactly once."""
 
-    async def place(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
-        """Before the message is written (it has no id yet): what the sink sets on it, such as its
-        `interaction_id`, is written with it, in the same INSERT."""
+    async def place(self, session: AsyncSession, channel: Channel,
+                    items: Sequence[tuple[Message, InboundMessage]]) -> None:  # fmt: skip
+        """Before the messages are written (they have no ids yet): what the sink sets on each, such as its
+        `interaction_id`, is written with it, in the same INSERT. One call for a batch of this channel's
+        messages (web chat writes them together), in the order they arrived."""
         ...
 
     async def received(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
@@ -58,7 +60,8 @@ class MessageSink(Protocol):
 class StoreOnlySink:
     """The messages table is the whole effect until the core routes messages into interactions."""
 
-    async def place(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
+    async def place(self, session: AsyncSession, channel: Channel,
+                    items: Sequence[tuple[Message, InboundMessage]]) -> None:  # fmt: skip
         return None
 
     async def received(self, session: AsyncSession, channel: Channel, message: Message, inbound: InboundMessage) -> None:
@@ -199,7 +202,7 @@ class Processor:
             data=data or None, keyword=inbound.keyword.value if inbound.keyword else None,
             status=delivery.DeliveryStatus.RECEIVED.value, status_at=inbound.sent_at, created_at=self.clock.now(),
         )  # fmt: skip
-        await sink.place(session, channel, message, inbound)
+        await sink.place(session, channel, [(message, inbound)])
         session.add(message)
         await session.flush()
         await sink.received(session, channel, message, inbound)

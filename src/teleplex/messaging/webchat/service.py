@@ -401,9 +401,12 @@ async def _store(session: AsyncSession, sends: list[_VisitorSend]) -> list[Store
         visitor = visitors[send.visitor_id]
         seq = int(visitor.last_seq) - taken[send.visitor_id] + 1
         taken[send.visitor_id] -= 1
-        message, inbound = _message(send, visitor, now)
-        await send.sink.place(session, send.channel, message, inbound)
-        placed.append((send, seq, message, inbound))
+        placed.append((send, seq, *_message(send, visitor, now)))
+    by_channel: dict[tuple[int, int], list[tuple[_VisitorSend, int, Message, InboundMessage]]] = {}
+    for item in placed:  # one call to each sink per channel, the messages in the order they came
+        by_channel.setdefault((id(item[0].sink), item[0].channel.id), []).append(item)
+    for group in by_channel.values():
+        await group[0][0].sink.place(session, group[0][0].channel, [(m, i) for _, _, m, i in group])
     rows = [{column: getattr(message, column) for column in _MESSAGE_COLUMNS} for _, _, message, _ in placed]
     ids = (await session.execute(_ADD_MESSAGES, rows)).scalars().all()  # a resend fails here (see _write_sends)
     events, stored = [], []
