@@ -91,7 +91,7 @@ class ConversationSink:
     def _after_commit(self, session: AsyncSession, message: Message, how: str, routed: tuple[Any, ...],
                       queue_id: int | None, agent_id: int | None, now: datetime) -> None:  # fmt: skip
         """Once the transaction commits: the message on the stream (to its agent and the queue's supervisors),
-        and a new or reopened conversation to the router. One listener per transaction runs them all."""
+        and a new or reopened conversation to the router (core.db.after_commit: one listener for them all)."""
         engine = self.chat.engine
 
         def publish() -> None:
