@@ -52,7 +52,8 @@ class ConversationSink:
         name = CHANNEL_NAMES.get(channel.kind, channel.kind)
         for _, inbound in items:
             await self._opt_out(session, now, inbound)
-        touched = await conversations.touch_open(session, channel.id, {m.peer for m, i in items if not i.contacts}, now)
+        peers = {message.peer for message, inbound in items if not inbound.contacts}
+        touched = await conversations.touch_open(session, channel.id, peers, now)
         for message, inbound in items:
             row = None if inbound.contacts else touched.get(message.peer)
             if row is not None:  # most messages: the profile was settled when the conversation opened
@@ -68,7 +69,7 @@ class ConversationSink:
                           conversation.first_response_at is None)  # fmt: skip
                 queue_id, agent_id = conversation.queue_id, conversation.agent_id
             message.interaction_id = routed[0]
-            self._after_commit(session, message, how, routed, queue_id, agent_id, now)
+            self._announce(session, message, how, routed, queue_id, agent_id, now)
 
     async def _conversation(self, session: AsyncSession, now: datetime, channel: Channel, name: str,
                             message: Message, inbound: InboundMessage) -> tuple[Interaction, str] | None:  # fmt: skip
@@ -88,8 +89,8 @@ class ConversationSink:
             reopen_within=timedelta(minutes=self.settings.conversation_reopen_minutes),
         )  # fmt: skip
 
-    def _after_commit(self, session: AsyncSession, message: Message, how: str, routed: tuple[Any, ...],
-                      queue_id: int | None, agent_id: int | None, now: datetime) -> None:  # fmt: skip
+    def _announce(self, session: AsyncSession, message: Message, how: str, routed: tuple[Any, ...],
+                  queue_id: int | None, agent_id: int | None, now: datetime) -> None:  # fmt: skip
         """Once the transaction commits: the message on the stream (to its agent and the queue's supervisors),
         and a new or reopened conversation to the router (core.db.after_commit: one listener for them all)."""
         engine = self.chat.engine
